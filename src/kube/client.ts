@@ -1,0 +1,63 @@
+import type * as k8s from '@kubernetes/client-node';
+import { RunboxError } from '../errors.ts';
+import type { KubeSelection, KubeTarget } from './target.ts';
+
+/** The typed API, loaded only off the hot path (client-node is heavy to import). */
+export interface Kube {
+  target: KubeTarget;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  auth: k8s.AuthenticationV1Api;
+  config: k8s.KubeConfig;
+  lib: typeof k8s;
+}
+
+export async function connectKube(sel: KubeSelection): Promise<Kube> {
+  const lib = await import('@kubernetes/client-node');
+  const kc = new lib.KubeConfig();
+  try {
+    if (sel.kubeconfig) kc.loadFromFile(sel.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (err) {
+    throw new RunboxError('cannot load kubeconfig', { cause: err, hint: 'check KUBECONFIG or --kubeconfig' });
+  }
+  if (sel.context) {
+    if (!kc.getContextObject(sel.context)) {
+      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new RunboxError(`context "${sel.context}" is not in your kubeconfig`, {
+        hint: `known contexts: ${known}`,
+      });
+    }
+    kc.setCurrentContext(sel.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) {
+    throw new RunboxError('no cluster is configured', {
+      hint: 'set a current context (kubectl config use-context) or pass --context',
+    });
+  }
+  const current = kc.getContextObject(kc.getCurrentContext());
+  const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; headers?: Record<string, string>; rejectUnauthorized?: boolean; servername?: string } = {};
+  await kc.applyToHTTPSOptions(opts as Parameters<k8s.KubeConfig['applyToHTTPSOptions']>[0]);
+  const tls: KubeTarget['tls'] = {};
+  if (opts.ca) tls.ca = opts.ca;
+  if (opts.cert) tls.cert = opts.cert;
+  if (opts.key) tls.key = opts.key;
+  if (opts.rejectUnauthorized === false) tls.rejectUnauthorized = false;
+  if (opts.servername) tls.servername = opts.servername;
+  const target: KubeTarget = {
+    server: cluster.server.replace(/\/+$/, ''),
+    namespace: sel.namespace ?? current?.namespace ?? 'default',
+    context: kc.getCurrentContext(),
+    tls,
+    headers: { ...(opts.headers ?? {}) },
+  };
+  return {
+    target,
+    core: kc.makeApiClient(lib.CoreV1Api),
+    apps: kc.makeApiClient(lib.AppsV1Api),
+    auth: kc.makeApiClient(lib.AuthenticationV1Api),
+    config: kc,
+    lib,
+  };
+}

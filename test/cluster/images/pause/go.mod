@@ -1,0 +1,3 @@
+module runbox.dev/test/cluster/images/pause
+
+go 1.24

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { connectKube, type Kube } from '../../../src/kube/client.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const KUBECONFIG = `${REPO_ROOT}.runbox-dev/kubeconfig`;
+export const REGISTRY = '127.0.0.1:5000';
+export const BUSYBOX = `${REGISTRY}/runbox-test/busybox:1.35`;
+export const DEBIAN = `${REGISTRY}/runbox-test/debian:bookworm`;
+
+export function sidecarImage(): string {
+  return readFileSync(`${REPO_ROOT}.runbox-dev/sidecar-image`, 'utf8').trim();
+}
+
+/** The dev cluster must be up (npm run cluster:up, or npm test which brings it up). */
+export async function devCluster(namespace?: string): Promise<Kube> {
+  if (!existsSync(KUBECONFIG)) {
+    throw new Error(`no dev cluster: ${KUBECONFIG} is missing; run npm run cluster:up`);
+  }
+  return connectKube({ kubeconfig: KUBECONFIG, namespace });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A fresh namespace per test file, deleted afterwards. */
+export async function createNamespace(kube: Kube, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  await kube.core.createNamespace({ body: { metadata: { name } } });
+  // The service-account controller must have made `default` before pods can be created.
+  await waitFor(`service account in ${name}`, 30_000, async () => {
+    await kube.core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+    return true;
+  });
+  return name;
+}
+
+export async function deleteNamespace(kube: Kube, name: string): Promise<void> {
+  await kube.core.deleteNamespace({ name }).catch(() => undefined);
+}
+
+/**
+ * Re-checks a condition until it holds. Tests only: product code watches.
+ */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
