@@ -1,0 +1,52 @@
+import { createInterface } from 'node:readline/promises';
+import { Command } from 'commander';
+import { RunboxError } from '../../errors.ts';
+import { nameProblems } from '../../env/names.ts';
+import { deleteEnv, stopEnv } from '../../env/remove.ts';
+import { envDeps, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
+
+interface DeleteOptions extends GlobalOptions {
+  yes?: boolean;
+  keepVolume?: boolean;
+  anyOwner?: boolean;
+}
+
+const nameCheck = (name: string) => nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`);
+
+async function confirm(ctx: CliContext, question: string): Promise<boolean> {
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function deleteCommand(ctx: CliContext): Command {
+  return withGlobals(new Command('delete'))
+    .alias('rm')
+    .description('delete an environment and its volume (seed form: runbox --delete NAME, -d)')
+    .argument('<name>', 'environment name')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .option('--keep-volume', 'keep the /data volume (a later create with the same name reuses it)')
+    .option('--any-owner', "act on somebody else's environment")
+    .action(async (name: string, o: DeleteOptions) => {
+      rejectProblems(nameCheck(name));
+      if (ctx.io.stdin.isTTY && ctx.io.stderr.isTTY && !o.yes) {
+        const what = o.keepVolume ? `environment ${name}` : `environment ${name} and its volume (all files in /data)`;
+        if (!(await confirm(ctx, `Delete ${what}?`))) throw new RunboxError('not deleted', { exitCode: 1 });
+      }
+      await deleteEnv(envDeps(ctx, o, { quiet: false }), { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner) });
+    });
+}
+
+export function stopCommand(ctx: CliContext): Command {
+  return withGlobals(new Command('stop'))
+    .description('scale an environment to zero; files and state stay, the next command wakes it')
+    .argument('<name>', 'environment name')
+    .option('--any-owner', "act on somebody else's environment")
+    .action(async (name: string, o: DeleteOptions) => {
+      rejectProblems(nameCheck(name));
+      await stopEnv(envDeps(ctx, o, { quiet: false }), { name, anyOwner: Boolean(o.anyOwner) });
+    });
+}

@@ -1,0 +1,43 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { RunboxError } from '../errors.ts';
+import type { Kube } from '../kube/client.ts';
+import { httpStatusOf } from '../errors.ts';
+import { apiError } from '../kube/api-error.ts';
+import { ANNOTATION, LABEL_OWNER } from './names.ts';
+import { ownerLabel } from './owner.ts';
+
+export interface Identity {
+  user: string;
+  label: string;
+}
+
+/** Who the cluster says we are (SelfSubjectReview, GA since Kubernetes 1.28). */
+export async function whoAmI(kube: Kube): Promise<Identity> {
+  try {
+    const review = await kube.auth.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
+    const user = review.status?.userInfo?.username;
+    if (!user) throw new RunboxError('the cluster did not say who you are');
+    return { user, label: ownerLabel(user) };
+  } catch (err) {
+    const status = httpStatusOf(err);
+    if (status === 404 || status === 403) {
+      // Older clusters or restricted users: fall back to the kubeconfig user's name.
+      const user = kube.config.getCurrentUser()?.name ?? 'unknown';
+      return { user, label: ownerLabel(user) };
+    }
+    throw apiError(err, 'asking the cluster who you are', kube.target.server);
+  }
+}
+
+/** Refuses to act on somebody else's environment unless asked to. */
+export function assertOwner(dep: V1Deployment, me: Identity, allowOthers: boolean): void {
+  if (allowOthers) return;
+  const label = dep.metadata?.labels?.[LABEL_OWNER];
+  if (label === undefined || label === me.label) return;
+  const owner = dep.metadata?.annotations?.[ANNOTATION.owner] ?? label;
+  throw new RunboxError(`environment ${dep.metadata?.name} belongs to ${owner}, not to you (${me.user})`, {
+    hint: 'pass --any-owner to act on it anyway',
+  });
+}

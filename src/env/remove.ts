@@ -1,0 +1,49 @@
+import { httpStatusOf } from '../errors.ts';
+import { connectKube } from '../kube/client.ts';
+import { apiError } from '../kube/api-error.ts';
+import type { EnvDeps } from './deps.ts';
+import { assertOwner, whoAmI } from './identity.ts';
+import { readEnv } from './lookup.ts';
+import { volumeClaimName } from './names.ts';
+import { cacheKey, rememberPod } from './pod-cache.ts';
+import { sleepEnv } from './scale.ts';
+
+export interface TargetRequest {
+  name: string;
+  anyOwner: boolean;
+}
+
+/** Deletes the Deployment and, unless kept, the volume with the user's files. */
+export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume: boolean }): Promise<void> {
+  const kube = await connectKube(deps.sel);
+  const ns = kube.target.namespace;
+  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  assertOwner(dep, me, req.anyOwner);
+  try {
+    deps.progress.step(`deleting deployment ${req.name}`);
+    await kube.apps.deleteNamespacedDeployment({ name: req.name, namespace: ns, propagationPolicy: 'Foreground' });
+    if (!req.keepVolume) {
+      deps.progress.step(`deleting volume ${volumeClaimName(req.name)}`);
+      await kube.core
+        .deleteNamespacedPersistentVolumeClaim({ name: volumeClaimName(req.name), namespace: ns })
+        .catch((err: unknown) => {
+          if (httpStatusOf(err) !== 404) throw err;
+        });
+    }
+  } catch (err) {
+    throw apiError(err, `deleting ${req.name}`, kube.target.server);
+  }
+  rememberPod(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), undefined);
+  deps.progress.done(`deleted ${req.name}${req.keepVolume ? ` (volume ${volumeClaimName(req.name)} kept)` : ''}`);
+}
+
+/** Scales the environment to zero; its volume and state stay. */
+export async function stopEnv(deps: EnvDeps, req: TargetRequest): Promise<void> {
+  const kube = await connectKube(deps.sel);
+  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  assertOwner(dep, me, req.anyOwner);
+  deps.progress.step(`stopping ${req.name}`);
+  await sleepEnv(kube, req.name);
+  rememberPod(deps.cacheDir, cacheKey(kube.target.server, kube.target.namespace, req.name), undefined);
+  deps.progress.done(`${req.name} is sleeping`);
+}

@@ -1,0 +1,88 @@
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION, LABEL_OWNER, WORKER } from './names.ts';
+
+export type EnvState = 'running' | 'sleeping' | 'starting' | 'failing';
+
+export interface EnvSummary {
+  name: string;
+  namespace: string;
+  state: EnvState;
+  /** Why it is failing or starting, from the kubelet or scheduler. */
+  reason?: string | undefined;
+  image: string;
+  allocation: number;
+  owner: string;
+  pod?: string | undefined;
+  lastActivity?: string | undefined;
+  created?: string | undefined;
+}
+
+const FAILING_REASONS = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CrashLoopBackOff',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'RunContainerError',
+]);
+
+export function isPodReady(pod: V1Pod): boolean {
+  return !pod.metadata?.deletionTimestamp &&
+    (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** A reason the pod cannot become ready without a change, if there is one. */
+export function podFailure(pod: V1Pod): { reason: string; message: string; container: string } | undefined {
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const waiting = cs.state?.waiting;
+    if (waiting?.reason && FAILING_REASONS.has(waiting.reason)) {
+      return { reason: waiting.reason, message: waiting.message ?? waiting.reason, container: cs.name };
+    }
+  }
+  return undefined;
+}
+
+/** Why a pod is not ready yet (scheduling, pulling), for progress and errors. */
+export function podWaitingReason(pod: V1Pod): string | undefined {
+  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (sched) return sched.message ?? sched.reason ?? 'waiting to be scheduled';
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const w = cs.state?.waiting;
+    if (w?.reason) return `${cs.name}: ${w.reason}`;
+  }
+  return pod.status?.phase;
+}
+
+export function summarize(dep: V1Deployment, pods: V1Pod[]): EnvSummary {
+  const name = dep.metadata?.name ?? '';
+  const ann = dep.metadata?.annotations ?? {};
+  const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
+  const ready = live.find(isPodReady);
+  const failing = live.map(podFailure).find((f) => f !== undefined);
+  let state: EnvState;
+  let reason: string | undefined;
+  if ((dep.spec?.replicas ?? 1) === 0) state = 'sleeping';
+  else if (ready) state = 'running';
+  else if (failing) {
+    state = 'failing';
+    reason = `${failing.reason}: ${failing.message}`;
+  } else {
+    state = 'starting';
+    reason = live[0] ? podWaitingReason(live[0]) : undefined;
+  }
+  const workerImage = dep.spec?.template?.spec?.containers?.find((c) => c.name === WORKER)?.image;
+  return {
+    name,
+    namespace: dep.metadata?.namespace ?? '',
+    state,
+    reason,
+    image: ann[ANNOTATION.image] ?? workerImage ?? '',
+    allocation: Number(ann[ANNOTATION.allocation] ?? 1),
+    owner: ann[ANNOTATION.owner] ?? dep.metadata?.labels?.[LABEL_OWNER] ?? '',
+    pod: ready?.metadata?.name,
+    lastActivity: ann[ANNOTATION.lastActivity],
+    created: dep.metadata?.creationTimestamp ? new Date(dep.metadata.creationTimestamp).toISOString() : undefined,
+  };
+}

@@ -1,0 +1,46 @@
+import { request } from 'node:https';
+import type { KubeTarget } from './target.ts';
+
+/**
+ * One JSON request to the API server over node:https with the target's
+ * credentials: for the few calls on the hot path, where loading the typed
+ * client would cost more than the call.
+ */
+export function requestJson(
+  target: KubeTarget,
+  opts: { method: string; path: string; body?: unknown; contentType?: string },
+): Promise<{ status: number; body: unknown }> {
+  const url = new URL(opts.path, target.server);
+  const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: opts.method,
+        ...target.tls,
+        headers: {
+          ...target.headers,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': opts.contentType ?? 'application/json', 'content-length': payload.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = text ? JSON.parse(text) : undefined;
+          } catch {
+            // keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
