@@ -16,10 +16,10 @@ export function makeProgress(io: CliIo, opts: { quiet: boolean }): ClosableProgr
   if (!io.stderr.isTTY) {
     return {
       step: (text) => {
-        if (!opts.quiet) io.stderr.write(`runbox: ${text}\n`);
+        if (!opts.quiet) io.stderr.write(`... ${text}\n`);
       },
       done: (text) => {
-        if (!opts.quiet && text) io.stderr.write(`runbox: ${text}\n`);
+        if (!opts.quiet && text) io.stderr.write(`${text}\n`);
       },
       fail() {},
       close: async () => {},

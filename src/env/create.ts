@@ -1,6 +1,8 @@
 import { RunboxError, httpStatusOf } from '../errors.ts';
 import { connectKube, type Kube } from '../kube/client.ts';
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { apiError } from '../kube/api-error.ts';
+import { waitFor } from '../kube/watch.ts';
 import type { EnvDeps } from './deps.ts';
 import { whoAmI } from './identity.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY, volumeClaimName } from './names.ts';
@@ -29,7 +31,7 @@ export interface CreateRequest {
  * again (unless `keep`), so a bad image leaves nothing behind.
  */
 export async function createEnv(deps: EnvDeps, req: CreateRequest): Promise<EnvSummary> {
-  const kube = await connectKube(deps.sel);
+  const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
   const owner = await whoAmI(kube);
   const spec: EnvSpec = { ...req, namespace: ns, owner };
@@ -81,6 +83,7 @@ async function exists<T>(read: () => Promise<T>, kube: Kube, doing: string): Pro
   }
 }
 
+/** Deletes what this create made and waits until it is gone, so a retry starts clean. */
 async function removeCreated(kube: Kube, name: string, created: ('claim' | 'deployment')[]): Promise<void> {
   const ns = kube.target.namespace;
   const ignore404 = (err: unknown) => {
@@ -88,10 +91,21 @@ async function removeCreated(kube: Kube, name: string, created: ('claim' | 'depl
   };
   if (created.includes('deployment')) {
     await kube.apps
-      .deleteNamespacedDeployment({ name, namespace: ns, propagationPolicy: 'Background' })
+      .deleteNamespacedDeployment({ name, namespace: ns, propagationPolicy: 'Foreground' })
       .catch(ignore404);
   }
-  if (created.includes('claim')) {
-    await kube.core.deleteNamespacedPersistentVolumeClaim({ name: volumeClaimName(name), namespace: ns }).catch(ignore404);
-  }
+  if (!created.includes('claim')) return;
+  const claim = volumeClaimName(name);
+  await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }).catch(ignore404);
+  // The claim stays (pvc-protection) until the pod that mounts it is gone.
+  // Watching from the version just read cannot miss the deletion.
+  const current = await exists(() => kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }), kube, 'checking the volume');
+  if (!current) return;
+  await waitFor<V1PersistentVolumeClaim, true>(kube, {
+    path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
+    query: { fieldSelector: `metadata.name=${claim}`, resourceVersion: current.metadata?.resourceVersion ?? '0' },
+    timeoutMs: 60_000,
+    onTimeout: () => new RunboxError(`volume ${claim} is still being deleted; check kubectl get pvc ${claim}`),
+    decide: (phase) => (phase === 'DELETED' ? { done: true } : undefined),
+  });
 }

@@ -13,7 +13,7 @@ export interface ListRequest {
 }
 
 export async function listEnvs(deps: EnvDeps, req: ListRequest): Promise<EnvSummary[]> {
-  const kube = await connectKube(deps.sel);
+  const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
   let selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
   if (!req.allOwners) selector += `,${LABEL_OWNER}=${(await whoAmI(kube)).label}`;

@@ -15,7 +15,7 @@ export interface TargetRequest {
 
 /** Deletes the Deployment and, unless kept, the volume with the user's files. */
 export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume: boolean }): Promise<void> {
-  const kube = await connectKube(deps.sel);
+  const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
   const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
   assertOwner(dep, me, req.anyOwner);
@@ -39,7 +39,7 @@ export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume
 
 /** Scales the environment to zero; its volume and state stay. */
 export async function stopEnv(deps: EnvDeps, req: TargetRequest): Promise<void> {
-  const kube = await connectKube(deps.sel);
+  const kube = await connectKube(deps.sel, deps.env);
   const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
   assertOwner(dep, me, req.anyOwner);
   deps.progress.step(`stopping ${req.name}`);

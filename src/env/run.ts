@@ -46,7 +46,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<number> 
   let kube: Kube | undefined;
   let target: KubeTarget | undefined = resolveFast(deps.sel, deps.env);
   if (!target) {
-    kube = await connectKube(deps.sel);
+    kube = await connectKube(deps.sel, deps.env);
     target = kube.target;
   }
   const exec = (t: KubeTarget, pod: string) =>
@@ -82,7 +82,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<number> 
     }
   }
   if (code === undefined) {
-    kube ??= await connectKube(deps.sel);
+    kube ??= await connectKube(deps.sel, deps.env);
     const pod = await readyPod(kube, deps, req);
     const podName = pod.metadata?.name ?? '';
     rememberPod(deps.cacheDir, key, podName);
@@ -94,7 +94,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<number> 
   }
   await activity;
   if (req.kill) {
-    kube ??= await connectKube(deps.sel);
+    kube ??= await connectKube(deps.sel, deps.env);
     deps.progress.step(`stopping ${req.name}`);
     await sleepEnv(kube, req.name);
     rememberPod(deps.cacheDir, key, undefined);

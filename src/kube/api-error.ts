@@ -2,12 +2,20 @@ import { RunboxError, httpStatusOf } from '../errors.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
+/** Why the server could not be reached, if that is what happened. */
 function networkCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  let fetchFailed = false;
+  let innermost: string | undefined;
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (UNREACHABLE.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT'))) return code;
+    if (e instanceof Error) {
+      if (e.message === 'fetch failed') fetchFailed = true;
+      innermost = e.message;
+    }
   }
-  return undefined;
+  // fetch reports any transport failure as "fetch failed", the reason in its causes.
+  return fetchFailed ? innermost : undefined;
 }
 
 /** The Status message the API server sent, if the error carries one. */

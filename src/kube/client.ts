@@ -1,5 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import { RunboxError } from '../errors.ts';
+import { kubeconfigFiles } from './kubeconfig-fast.ts';
 import type { KubeSelection, KubeTarget } from './target.ts';
 
 /** The typed API, loaded only off the hot path (client-node is heavy to import). */
@@ -12,9 +14,15 @@ export interface Kube {
   lib: typeof k8s;
 }
 
-export async function connectKube(sel: KubeSelection): Promise<Kube> {
+export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): Promise<Kube> {
   const lib = await import('@kubernetes/client-node');
   const kc = new lib.KubeConfig();
+  const files = kubeconfigFiles(sel, env);
+  if (!sel.kubeconfig && !files.some((f) => existsSync(f)) && !env.KUBERNETES_SERVICE_HOST) {
+    throw new RunboxError(`no kubeconfig found (looked in ${files.join(', ')})`, {
+      hint: 'set KUBECONFIG, pass --kubeconfig, or create a context with your cluster tool (kind, k3d, gcloud, aws eks)',
+    });
+  }
   try {
     if (sel.kubeconfig) kc.loadFromFile(sel.kubeconfig);
     else kc.loadFromDefault();

@@ -128,7 +128,9 @@ export function execInPod(req: ExecRequest): Promise<number> {
       ping.unref();
       cleanups.push(() => clearInterval(ping));
       if (req.terminal) attachTerminal(ws, req.terminal, cleanups);
-      if (req.stdin) pumpStdin(ws, req.stdin, v5, cleanups);
+      // A terminal has no end of input (Ctrl-D travels in-band); closing the
+      // remote tty's stdin would hang up the shell before it read its input.
+      if (req.stdin) pumpStdin(ws, req.stdin, v5 && !req.terminal, cleanups);
     });
 
     // Inbound flow control: pause the socket while a local stream is full.
@@ -177,7 +179,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
   });
 }
 
-function pumpStdin(ws: WebSocket, stdin: Readable, v5: boolean, cleanups: (() => void)[]): void {
+function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (() => void)[]): void {
   const onData = (chunk: Buffer | string) => {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     ws.send(frame(Channel.stdin, bytes), () => {
@@ -185,9 +187,10 @@ function pumpStdin(ws: WebSocket, stdin: Readable, v5: boolean, cleanups: (() =>
     });
     if (ws.bufferedAmount > SEND_HIGH_WATER) stdin.pause();
   };
-  // v4 cannot half-close: closing the socket would cut the output short.
+  // v4 cannot half-close (closing the socket would cut the output short), so
+  // end of input is only sent on v5.
   const onEnd = () => {
-    if (v5 && ws.readyState === WebSocket.OPEN) ws.send(STDIN_CLOSE_FRAME);
+    if (sendEnd && ws.readyState === WebSocket.OPEN) ws.send(STDIN_CLOSE_FRAME);
   };
   stdin.on('data', onData);
   stdin.once('end', onEnd);

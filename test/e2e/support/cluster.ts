@@ -18,7 +18,7 @@ export async function devCluster(namespace?: string): Promise<Kube> {
   if (!existsSync(KUBECONFIG)) {
     throw new Error(`no dev cluster: ${KUBECONFIG} is missing; run npm run cluster:up`);
   }
-  return connectKube({ kubeconfig: KUBECONFIG, namespace });
+  return connectKube({ kubeconfig: KUBECONFIG, namespace }, process.env);
 }
 
 export function uniqueName(prefix: string): string {

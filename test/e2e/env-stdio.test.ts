@@ -1,0 +1,46 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kube } from '../../src/kube/client.ts';
+import { BUSYBOX, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
+import { RUNBOX, laptopEnv, runbox, runProgram } from './support/cli.ts';
+
+// Bulk data through the exec stream, both ways, with flow control holding the
+// CLI's memory down.
+
+let kube: Kube;
+let ns: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  kube = await devCluster();
+  ns = await createNamespace(kube, 'e2e-stdio');
+  env = laptopEnv();
+  const r = await runbox(['-n', ns, 'create', 'pipes', '--image', BUSYBOX, '-a', '4'], { env });
+  expect(r.code, r.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  if (kube && ns) await deleteNamespace(kube, ns);
+});
+
+describe('stdin and stdout streaming', () => {
+  it('pipes 50 MB of random bytes through sha256sum', async () => {
+    const data = randomBytes(50 * 1024 * 1024);
+    const local = createHash('sha256').update(data).digest('hex');
+    const r = await runbox(['-n', ns, 'pipes', 'sha256sum'], { env, input: data });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${local}  -\n`);
+  });
+
+  it('streams 200 MB to stdout with the CLI under 150 MB of memory', async () => {
+    // GNU time reports the CLI's peak RSS (KiB) on stderr's last line.
+    const script = `/usr/bin/time -f '%M' "$0" "${RUNBOX}" -n ${ns} pipes head -c 200000000 /dev/zero | wc -c`;
+    const r = await runProgram('/bin/sh', ['-c', script, process.execPath], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('200000000');
+    const peakKiB = Number(r.stderr.trim().split('\n').pop());
+    console.log(`runbox peak RSS while streaming 200 MB: ${Math.round(peakKiB / 1024)} MiB`);
+    expect(peakKiB).toBeGreaterThan(0);
+    expect(peakKiB).toBeLessThan(150 * 1024);
+  });
+});
