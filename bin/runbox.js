@@ -5,7 +5,7 @@ import module from 'node:module';
 
 // Start-up is on the hot path of every command: reuse compiled code across runs.
 module.enableCompileCache?.();
-const { main, processIo } = await import('../dist/src/cli/main.js');
+const { main, processIo } = await import('../dist/cli/runbox.mjs');
 
 const io = processIo();
 const code = await main(process.argv.slice(2), io);

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash test/ensure-node-modules.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-npm run -s build
+npm run -s build && npm run -s typecheck
 bash test/cluster/up.sh
 mkdir -p .runbox-dev
 rc=0

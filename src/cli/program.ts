@@ -1,3 +1,4 @@
+// Each command loads its operation when it runs, so `runbox NAME CMD` never loads the others.
 import { Command, CommanderError } from 'commander';
 import { RunboxError } from '../errors.ts';
 import { completionCommand } from './commands/completion.ts';

@@ -17,15 +17,24 @@ export interface Kube {
 export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): Promise<Kube> {
   const lib = await import('@kubernetes/client-node');
   const kc = new lib.KubeConfig();
-  const files = kubeconfigFiles(sel, env);
-  if (!sel.kubeconfig && !files.some((f) => existsSync(f)) && !env.KUBERNETES_SERVICE_HOST) {
-    throw new RunboxError(`no kubeconfig found (looked in ${files.join(', ')})`, {
+  const files = kubeconfigFiles(sel, env).filter((f) => sel.kubeconfig || existsSync(f));
+  if (files.length === 0 && !env.KUBERNETES_SERVICE_HOST) {
+    throw new RunboxError(`no kubeconfig found (looked in ${kubeconfigFiles(sel, env).join(', ')})`, {
       hint: 'set KUBECONFIG, pass --kubeconfig, or create a context with your cluster tool (kind, k3d, gcloud, aws eks)',
     });
   }
   try {
-    if (sel.kubeconfig) kc.loadFromFile(sel.kubeconfig);
-    else kc.loadFromDefault();
+    if (files.length === 0) kc.loadFromCluster();
+    for (const [i, file] of files.entries()) {
+      if (i === 0) {
+        kc.loadFromFile(file);
+        continue;
+      }
+      // As kubectl: with several KUBECONFIG files the first current-context wins.
+      const more = new lib.KubeConfig();
+      more.loadFromFile(file);
+      kc.mergeConfig(more, true);
+    }
   } catch (err) {
     throw new RunboxError('cannot load kubeconfig', { cause: err, hint: 'check KUBECONFIG or --kubeconfig' });
   }

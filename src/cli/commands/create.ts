@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createEnv, type CreateRequest } from '../../env/create.ts';
+import type { CreateRequest } from '../../env/create.ts';
 import { nameProblems } from '../../env/names.ts';
 import { envDeps, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
@@ -67,6 +67,7 @@ export function createCommand(ctx: CliContext): Command {
     .action(async (name: string, o: CreateOptions) => {
       const { problems, req } = validateCreate(name, o, ctx.io.env);
       rejectProblems(problems);
+      const { createEnv } = await import('../../env/create.ts');
       const summary = await createEnv(envDeps(ctx, o, { quiet: false }), req);
       await ctx.progress?.close();
       if (outputFormat(o) === 'json') ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -2,7 +2,6 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { RunboxError } from '../../errors.ts';
 import { nameProblems } from '../../env/names.ts';
-import { deleteEnv, stopEnv } from '../../env/remove.ts';
 import { envDeps, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
 interface DeleteOptions extends GlobalOptions {
@@ -36,6 +35,7 @@ export function deleteCommand(ctx: CliContext): Command {
         const what = o.keepVolume ? `environment ${name}` : `environment ${name} and its volume (all files in /data)`;
         if (!(await confirm(ctx, `Delete ${what}?`))) throw new RunboxError('not deleted', { exitCode: 1 });
       }
+      const { deleteEnv } = await import('../../env/remove.ts');
       await deleteEnv(envDeps(ctx, o, { quiet: false }), { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner) });
     });
 }
@@ -47,6 +47,7 @@ export function stopCommand(ctx: CliContext): Command {
     .option('--any-owner', "act on somebody else's environment")
     .action(async (name: string, o: DeleteOptions) => {
       rejectProblems(nameCheck(name));
+      const { stopEnv } = await import('../../env/remove.ts');
       await stopEnv(envDeps(ctx, o, { quiet: false }), { name, anyOwner: Boolean(o.anyOwner) });
     });
 }

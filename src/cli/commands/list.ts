@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { listEnvs } from '../../env/list.ts';
 import { envDeps, outputFormat, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 import { envTable } from '../format.ts';
 
@@ -15,6 +14,7 @@ export function listCommand(ctx: CliContext): Command {
     .option('--all', "include other users' environments")
     .option('-A, --all-namespaces', 'list across all namespaces')
     .action(async (o: ListOptions) => {
+      const { listEnvs } = await import('../../env/list.ts');
       const envs = await listEnvs(envDeps(ctx, o, { quiet: true }), {
         allOwners: Boolean(o.all),
         allNamespaces: Boolean(o.allNamespaces),

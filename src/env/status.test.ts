@@ -1,0 +1,49 @@
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { summarize } from './status.ts';
+
+const dep = (replicas: number): V1Deployment => ({
+  metadata: {
+    name: 'myrb',
+    namespace: 'ns',
+    annotations: { 'runbox.dev/image': 'debian', 'runbox.dev/allocation': '2', 'runbox.dev/owner': 'jane' },
+    creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+  },
+  spec: { replicas, selector: {}, template: {} },
+});
+
+const pod = (status: V1Pod['status'], deleting = false): V1Pod => ({
+  metadata: { name: 'myrb-1', ...(deleting ? { deletionTimestamp: new Date() } : {}) },
+  status,
+});
+
+const ready = pod({ conditions: [{ type: 'Ready', status: 'True' }] });
+const pulling = pod({
+  conditions: [{ type: 'Ready', status: 'False' }],
+  containerStatuses: [{ name: 'worker', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }],
+});
+const badImage = pod({
+  containerStatuses: [{ name: 'worker', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } }],
+});
+
+describe('summarize', () => {
+  it.each([
+    ['sleeping', dep(0), []],
+    ['sleeping', dep(0), [ready]],
+    ['running', dep(1), [ready]],
+    ['starting', dep(1), []],
+    ['starting', dep(1), [pulling]],
+    ['starting', dep(1), [pod({ conditions: [{ type: 'Ready', status: 'True' }] }, true)]],
+    ['failing', dep(1), [badImage]],
+  ] as const)('is %s', (state, d, pods) => {
+    expect(summarize(d, [...pods]).state).toBe(state);
+  });
+
+  it('reads image, allocation and owner from the annotations', () => {
+    expect(summarize(dep(1), [ready])).toMatchObject({ image: 'debian', allocation: 2, owner: 'jane', pod: 'myrb-1' });
+  });
+
+  it('explains a failing environment', () => {
+    expect(summarize(dep(1), [badImage]).reason).toBe('ImagePullBackOff: not found');
+  });
+});
