@@ -18,6 +18,8 @@ describe('rewriteArgv', () => {
     [['-n', 'x', 'list'], ['list', '-n', 'x']],
     [['run', 'myrb', '--', 'ls'], ['run', 'myrb', '--', 'ls']],
     [['create', 'myrb'], ['create', 'myrb']],
+    [['-a', '2', 'myrb', 'cat', '/x'], ['run', '-a', '2', 'myrb', '--', 'cat', '/x']],
+    [['-u', '--cpu', '1', '--memory', '1Gi', 'myrb', 'sleep', '1'], ['run', '-u', '--cpu', '1', '--memory', '1Gi', 'myrb', '--', 'sleep', '1']],
     [['--version'], ['--version']],
     [[], []],
   ])('%j -> %j', (input, expected) => {

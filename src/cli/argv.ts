@@ -9,13 +9,14 @@
  */
 
 export const SUBCOMMANDS = new Set([
-  'create', 'run', 'shell', 'list', 'ls', 'delete', 'rm', 'stop', 'completion', 'help',
+  'create', 'run', 'shell', 'list', 'ls', 'delete', 'rm', 'stop', 'resize', 'usage', 'status', 'completion', 'help',
 ]);
 
 /** Options that take a value, so that the value is not taken for the environment's name. */
 const VALUE_OPTIONS = new Set([
   '--context', '-n', '--namespace', '--kubeconfig', '-o', '--output', '--image', '--volume-size',
   '--storage-class', '--node-selector', '--gpu', '--sidecar-image', '--timeout', '-a', '--allocate',
+  '--cpu', '--memory', '--since',
 ]);
 
 const SPELLINGS: Record<string, string> = { '--kill_after': '--kill', '--kill-after': '--kill' };

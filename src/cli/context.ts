@@ -46,6 +46,9 @@ export function envDeps(ctx: CliContext, opts: GlobalOptions, progress: { quiet:
     now: ctx.io.now,
     progress: ctx.progress,
     cacheDir: ctx.io.cacheDir,
+    notice: (m) => {
+      ctx.io.stderr.write(`runbox: ${m}\n`);
+    },
     debug: (m) => {
       if (opts.verbose) ctx.io.stderr.write(`runbox: ${m}\n`);
     },

@@ -5,6 +5,7 @@ import { completionCommand } from './commands/completion.ts';
 import { createCommand } from './commands/create.ts';
 import { deleteCommand, stopCommand } from './commands/delete.ts';
 import { listCommand } from './commands/list.ts';
+import { resizeCommand, statusCommand, usageCommand } from './commands/resize.ts';
 import { runCommand } from './commands/run.ts';
 import { shellCommand } from './commands/shell.ts';
 import type { CliContext } from './context.ts';
@@ -30,7 +31,11 @@ export function buildProgram(ctx: CliContext): Command {
 Seed forms (2019): runbox --create NAME --image IMG | runbox NAME CMD | runbox --list |
                    runbox --kill NAME CMD | runbox --delete NAME`,
     );
-  for (const make of [createCommand, runCommand, shellCommand, listCommand, deleteCommand, stopCommand, completionCommand]) {
+  const commands = [
+    createCommand, runCommand, shellCommand, listCommand, statusCommand, resizeCommand, usageCommand,
+    stopCommand, deleteCommand, completionCommand,
+  ];
+  for (const make of commands) {
     program.addCommand(make(ctx).exitOverride().configureOutput({
       writeOut: (s) => ctx.io.stdout.write(s),
       writeErr: (s) => ctx.io.stderr.write(s),

@@ -20,6 +20,8 @@ export interface EnvDeps {
   /** Where runbox keeps its laptop-side cache (remembered pod names). */
   cacheDir: string;
   signal?: AbortSignal | undefined;
+  /** A one-line notice the user always sees (on stderr), e.g. a slower path taken. */
+  notice: (message: string) => void;
   /** Diagnostics shown only with -v. */
   debug: (message: string) => void;
 }

@@ -14,6 +14,8 @@ export const ANNOTATION = {
   owner: 'runbox.dev/owner',
   image: 'runbox.dev/image',
   allocation: 'runbox.dev/allocation',
+  /** The worker's exact resources as JSON {cpu, memory}: what a wake applies. */
+  resources: 'runbox.dev/resources',
   lastActivity: 'runbox.dev/last-activity',
 } as const;
 
@@ -22,6 +24,7 @@ export const SIDECAR = 'sidecar';
 export const DATA_PATH = '/data';
 
 export const volumeClaimName = (env: string): string => `${env}-data`;
+export const usageLedgerName = (env: string): string => `${env}-usage`;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Leaves room for the `-data` suffix of the volume claim.

@@ -12,6 +12,8 @@ export interface CacheEntry {
   pod?: string | undefined;
   /** Epoch ms when last-activity was last written to the Deployment. */
   touched?: number | undefined;
+  /** Allocation units as last seen by this laptop (lookup or resize), for the usage ledger. */
+  units?: number | undefined;
 }
 type Entries = Record<string, CacheEntry>;
 

@@ -4,7 +4,7 @@ import { apiError } from '../kube/api-error.ts';
 import type { EnvDeps } from './deps.ts';
 import { assertOwner, whoAmI } from './identity.ts';
 import { readEnv } from './lookup.ts';
-import { volumeClaimName } from './names.ts';
+import { usageLedgerName, volumeClaimName } from './names.ts';
 import { cacheKey, rememberPod } from './pod-cache.ts';
 import { sleepEnv } from './scale.ts';
 
@@ -23,18 +23,18 @@ export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume
     deps.progress.step(`deleting deployment ${req.name}`);
     await kube.apps.deleteNamespacedDeployment({ name: req.name, namespace: ns, propagationPolicy: 'Foreground' });
     if (!req.keepVolume) {
-      deps.progress.step(`deleting volume ${volumeClaimName(req.name)}`);
-      await kube.core
-        .deleteNamespacedPersistentVolumeClaim({ name: volumeClaimName(req.name), namespace: ns })
-        .catch((err: unknown) => {
-          if (httpStatusOf(err) !== 404) throw err;
-        });
+      const gone = (err: unknown) => {
+        if (httpStatusOf(err) !== 404) throw err;
+      };
+      deps.progress.step(`deleting volume ${volumeClaimName(req.name)} and the usage ledger`);
+      await kube.core.deleteNamespacedPersistentVolumeClaim({ name: volumeClaimName(req.name), namespace: ns }).catch(gone);
+      await kube.core.deleteNamespacedConfigMap({ name: usageLedgerName(req.name), namespace: ns }).catch(gone);
     }
   } catch (err) {
     throw apiError(err, `deleting ${req.name}`, kube.target.server);
   }
   rememberPod(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), undefined);
-  deps.progress.done(`deleted ${req.name}${req.keepVolume ? ` (volume ${volumeClaimName(req.name)} kept)` : ''}`);
+  deps.progress.done(`deleted ${req.name}${req.keepVolume ? ` (volume ${volumeClaimName(req.name)} and usage ledger kept)` : ''}`);
 }
 
 /** Scales the environment to zero; its volume and state stay. */

@@ -10,11 +10,15 @@ import type { EnvDeps } from './deps.ts';
 import { assertOwner, whoAmI } from './identity.ts';
 import { envPods, readEnv } from './lookup.ts';
 import { ANNOTATION, WORKER } from './names.ts';
-import { cacheKey, readEntry, rememberPod, writeEntry } from './pod-cache.ts';
-import { setReplicas, sleepEnv } from './scale.ts';
+import { cacheKey, readEntry, writeEntry } from './pod-cache.ts';
+import { resizeEnv } from './resize.ts';
+import { allocationAnnotations, recordedAllocation, type Allocation } from './resources-state.ts';
+import { sleepEnv } from './scale.ts';
 import { commandInState, shellInState } from './shell-state.ts';
 import { isPodReady } from './status.ts';
+import { recordUsage, usageEntry, type UsageEntry } from './usage.ts';
 import { waitReady } from './wait-ready.ts';
+import { wakeEnv } from './wake.ts';
 
 /** Last activity is written to the cluster at most this often (it feeds minutes-long idle timeouts). */
 const ACTIVITY_INTERVAL_MS = 60_000;
@@ -29,23 +33,30 @@ export interface RunRequest {
   stdout: Writable;
   stderr: Writable;
   terminal?: Terminal | undefined;
+  /** Resize the environment to this before the command (it stays so). */
+  allocation?: Allocation | undefined;
   /** Scale the environment to zero afterwards. */
   kill: boolean;
   anyOwner: boolean;
   wakeTimeoutMs: number;
 }
 
+export interface RunResult {
+  exitCode: number;
+  usage: UsageEntry;
+}
+
 /**
- * Runs a command in the environment and resolves to its exit code. The warm
- * path goes straight to the exec upgrade on the remembered pod, with no API
- * lookups; only when that pod is gone does it look the environment up, wake
- * it if it sleeps, and try once more.
+ * Runs a command in the environment. The warm path goes straight to the exec
+ * upgrade on the remembered pod, with no API lookups; only when that pod is
+ * gone (or a resize is asked for) does it look the environment up, wake or
+ * resize it, and run there. Every command lands in the usage ledger.
  */
-export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<number> {
+export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResult> {
   const command = req.shell ? shellInState(req.shell.term) : commandInState(req.argv);
   let kube: Kube | undefined;
   let target: KubeTarget | undefined = resolveFast(deps.sel, deps.env);
-  if (!target) {
+  if (!target || req.allocation) {
     kube = await connectKube(deps.sel, deps.env);
     target = kube.target;
   }
@@ -63,65 +74,84 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<number> 
     });
 
   const key = cacheKey(target.server, target.namespace, req.name);
-  const entry = readEntry(deps.cacheDir, key);
-  const now = deps.now();
-  const activity = now.getTime() - (entry.touched ?? 0) < ACTIVITY_INTERVAL_MS
+  let entry = readEntry(deps.cacheDir, key);
+  const start = deps.now();
+  const activity = start.getTime() - (entry.touched ?? 0) < ACTIVITY_INTERVAL_MS
     ? undefined
-    : touchActivity(target, req.name, now).then(
-        () => writeEntry(deps.cacheDir, key, { touched: now.getTime() }),
+    : touchActivity(target, req.name, start).then(
+        () => writeEntry(deps.cacheDir, key, { touched: start.getTime() }),
         (err: unknown) => deps.debug(`recording last activity failed: ${String(err)}`),
       );
   let code: number | undefined;
-  const remembered = entry.pod;
-  if (remembered) {
+  let began = start;
+  if (entry.pod && !req.allocation) {
     try {
-      code = await exec(target, remembered);
+      code = await exec(target, entry.pod);
     } catch (err) {
       if (!(err instanceof ExecUpgradeError) || err.status === 401 || err.status === 403) throw execError(err, req.name);
-      deps.debug(`remembered pod ${remembered} is gone (${err.status} ${err.message}); looking it up`);
+      deps.debug(`remembered pod ${entry.pod} is gone (${err.status} ${err.message}); looking it up`);
     }
   }
   if (code === undefined) {
     kube ??= await connectKube(deps.sel, deps.env);
-    const pod = await readyPod(kube, deps, req);
-    const podName = pod.metadata?.name ?? '';
-    rememberPod(deps.cacheDir, key, podName);
+    const { pod, units } = await readyPod(kube, deps, req);
+    entry = { pod: pod.metadata?.name ?? '', units };
+    writeEntry(deps.cacheDir, key, entry);
+    began = deps.now();
     try {
-      code = await exec(kube.target, podName);
+      code = await exec(kube.target, entry.pod ?? '');
     } catch (err) {
       throw execError(err, req.name);
     }
   }
-  await activity;
+  const usage = usageEntry(req.shell ? ['(shell)'] : req.argv, began, deps.now().getTime() - began.getTime(), entry.units ?? 1, code);
+  await Promise.all([
+    activity,
+    recordUsage(target, req.name, usage).catch((err: unknown) => deps.debug(String(err))),
+  ]);
   if (req.kill) {
     kube ??= await connectKube(deps.sel, deps.env);
     deps.progress.step(`stopping ${req.name}`);
     await sleepEnv(kube, req.name);
-    rememberPod(deps.cacheDir, key, undefined);
+    writeEntry(deps.cacheDir, key, { pod: undefined });
     deps.progress.done(`${req.name} is sleeping`);
   }
-  return code;
+  return { exitCode: code, usage };
 }
 
-/** The ready pod of the environment, waking it first if it sleeps. */
-async function readyPod(kube: Kube, deps: EnvDeps, req: RunRequest): Promise<V1Pod> {
-  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
-  assertOwner(dep, me, req.anyOwner);
+/** The ready pod of the environment at the asked allocation, waking it first if it sleeps. */
+async function readyPod(kube: Kube, deps: EnvDeps, req: RunRequest): Promise<{ pod: V1Pod; units: number }> {
+  const [found, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  assertOwner(found, me, req.anyOwner);
+  let dep = found;
   if ((dep.spec?.replicas ?? 1) === 0) {
-    deps.progress.step(`waking ${req.name}`);
-    await setReplicas(kube, req.name, 1);
-  } else {
-    const ready = (await envPods(kube, req.name)).find(isPodReady);
-    if (ready) return ready;
-    deps.progress.step(`waiting for ${req.name} to start`);
+    if (req.allocation) {
+      // Nothing runs: the wake itself brings the new size.
+      const annotations = { ...dep.metadata?.annotations, ...allocationAnnotations(req.allocation) };
+      dep = { ...dep, metadata: { ...dep.metadata, annotations } };
+      await recordAnnotations(kube, req.name, allocationAnnotations(req.allocation));
+    }
+    const pod = await wakeEnv(kube, deps, dep, req.wakeTimeoutMs);
+    deps.progress.done();
+    return { pod, units: recordedAllocation(dep).units };
   }
-  const pod = await waitReady(kube, req.name, {
-    timeoutMs: req.wakeTimeoutMs,
-    progress: deps.progress,
-    signal: deps.signal,
-  });
+  let pod = (await envPods(kube, req.name)).find(isPodReady);
+  if (!pod) {
+    deps.progress.step(`waiting for ${req.name} to start`);
+    pod = await waitReady(kube, req.name, { timeoutMs: req.wakeTimeoutMs, progress: deps.progress, signal: deps.signal });
+  }
+  if (req.allocation) {
+    pod = await resizeEnv(kube, deps, { dep, pod, to: req.allocation, wakeTimeoutMs: req.wakeTimeoutMs });
+  }
   deps.progress.done();
-  return pod;
+  return { pod, units: req.allocation?.units ?? recordedAllocation(dep).units };
+}
+
+async function recordAnnotations(kube: Kube, name: string, annotations: Record<string, string>): Promise<void> {
+  await kube.apps.patchNamespacedDeployment(
+    { name, namespace: kube.target.namespace, body: { metadata: { annotations } } },
+    kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.MergePatch),
+  );
 }
 
 function execError(err: unknown, env: string): RunboxError {

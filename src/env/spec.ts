@@ -65,6 +65,7 @@ export function deployment(spec: EnvSpec, now: Date): V1Deployment {
         [ANNOTATION.owner]: spec.owner.user,
         [ANNOTATION.image]: spec.image,
         [ANNOTATION.allocation]: String(spec.allocation),
+        [ANNOTATION.resources]: JSON.stringify(res),
         [ANNOTATION.lastActivity]: now.toISOString(),
       },
     },

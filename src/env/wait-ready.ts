@@ -16,7 +16,7 @@ const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImage
 export function waitReady(
   kube: Kube,
   env: string,
-  opts: { timeoutMs: number; progress: Progress; signal?: AbortSignal | undefined },
+  opts: { timeoutMs: number; progress: Progress; signal?: AbortSignal | undefined; exclude?: string },
 ): Promise<V1Pod> {
   let lastReason = 'no pod yet';
   return waitFor<V1Pod, V1Pod>(kube, {
@@ -29,7 +29,7 @@ export function waitReady(
         hint: `see kubectl describe pod -l ${LABEL_ENV}=${env}`,
       }),
     decide: (phase, pod) => {
-      if (phase === 'DELETED' || pod.metadata?.deletionTimestamp) return undefined;
+      if (phase === 'DELETED' || pod.metadata?.deletionTimestamp || pod.metadata?.name === opts.exclude) return undefined;
       if (isPodReady(pod)) return { done: pod };
       const failure = podFailure(pod);
       if (failure && PULL_FAILURES.has(failure.reason)) {

@@ -38,7 +38,7 @@ export function shellCommand(ctx: CliContext): Command {
       // Raw mode: keys (Ctrl-C included) go to the remote shell, not to us.
       io.stdin.setRawMode(true);
       try {
-        ctx.exitCode = await runInEnv(envDeps(ctx, o, { quiet: true }), {
+        ({ exitCode: ctx.exitCode } = await runInEnv(envDeps(ctx, o, { quiet: true }), {
           name,
           argv: [],
           shell: { term: io.env.TERM ?? 'xterm' },
@@ -49,7 +49,7 @@ export function shellCommand(ctx: CliContext): Command {
           kill: false,
           anyOwner: Boolean(o.anyOwner),
           wakeTimeoutMs: Number(o.timeout) * 1000,
-        });
+        }));
       } finally {
         io.stdin.setRawMode(false);
       }

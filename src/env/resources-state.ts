@@ -1,0 +1,64 @@
+import type { V1Container, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { resourcesFor, type Resources } from './allocation.ts';
+import { ANNOTATION, WORKER } from './names.ts';
+
+/*
+ * Where an environment's size is recorded and observed: the Deployment's
+ * annotations (what the user asked for, applied on every wake), the pod spec
+ * (what was asked of the kubelet) and the container status (what the kubelet
+ * applied to the cgroups).
+ */
+
+export interface Allocation {
+  units: number;
+  resources: Resources;
+}
+
+export function recordedAllocation(dep: V1Deployment): Allocation {
+  const ann = dep.metadata?.annotations ?? {};
+  const units = Number(ann[ANNOTATION.allocation] ?? 1);
+  try {
+    const r = JSON.parse(ann[ANNOTATION.resources] ?? '') as Partial<Resources>;
+    if (r.cpu && r.memory) return { units, resources: { cpu: r.cpu, memory: r.memory } };
+  } catch {
+    // recorded by an older runbox: derive from the units
+  }
+  return { units, resources: resourcesFor(units) };
+}
+
+export function allocationAnnotations(a: Allocation): Record<string, string> {
+  return { [ANNOTATION.allocation]: String(a.units), [ANNOTATION.resources]: JSON.stringify(a.resources) };
+}
+
+export const workerOf = (containers: V1Container[] | undefined): V1Container | undefined =>
+  containers?.find((c) => c.name === WORKER);
+
+/** Requests equal to limits for the worker, as a patch fragment. */
+export function workerResources(r: Resources) {
+  return { name: WORKER, resources: { requests: { ...r }, limits: { ...r } } };
+}
+
+export function podLimits(pod: V1Pod): Partial<Resources> | undefined {
+  return workerOf(pod.spec?.containers)?.resources?.limits as Partial<Resources> | undefined;
+}
+
+export function appliedLimits(pod: V1Pod): Partial<Resources> | undefined {
+  return pod.status?.containerStatuses?.find((c) => c.name === WORKER)?.resources?.limits as Partial<Resources> | undefined;
+}
+
+export type ResizeProgress =
+  | { kind: 'applied' }
+  | { kind: 'waiting' }
+  | { kind: 'refused'; reason: string; message: string };
+
+/** How far the kubelet got with an in-place resize to `target`. */
+export function resizeProgress(pod: V1Pod, target: Resources, same: (a: Partial<Resources> | undefined, b: Resources) => boolean): ResizeProgress {
+  const conditions = pod.status?.conditions ?? [];
+  const pending = conditions.find((c) => c.type === 'PodResizePending' && c.status === 'True');
+  if (pending && (pending.reason === 'Infeasible' || pending.reason === 'Deferred')) {
+    return { kind: 'refused', reason: pending.reason, message: pending.message ?? pending.reason };
+  }
+  const inProgress = conditions.some((c) => c.type === 'PodResizeInProgress' && c.status === 'True');
+  if (!pending && !inProgress && same(appliedLimits(pod), target)) return { kind: 'applied' };
+  return { kind: 'waiting' };
+}
