@@ -4,7 +4,8 @@ import type { EnvDeps } from './deps.ts';
 import { envPods, readEnv } from './lookup.ts';
 import { appliedLimits, recordedAllocation } from './resources-state.ts';
 import { summarize, type EnvSummary } from './status.ts';
-import { readUsage, type UsageEntry } from './usage.ts';
+import { cacheKey, readEntry, writeEntry } from './pod-cache.ts';
+import { readUsage, recordUsage, type UsageEntry } from './usage.ts';
 
 export interface EnvStatus extends EnvSummary {
   /** What the user asked for (applied on every wake). */
@@ -27,8 +28,15 @@ export async function envStatus(deps: EnvDeps, name: string): Promise<EnvStatus>
   };
 }
 
+/** The ledger, after writing what this laptop still holds back for it. */
 export async function envUsage(deps: EnvDeps, name: string, since?: Date): Promise<UsageEntry[]> {
   const kube = await connectKube(deps.sel, deps.env);
   await readEnv(kube, name);
+  const key = cacheKey(kube.target.server, kube.target.namespace, name);
+  const { pending } = readEntry(deps.cacheDir, key);
+  if (pending && pending.length > 0) {
+    await recordUsage(kube.target, name, pending);
+    writeEntry(deps.cacheDir, key, { pending: [] });
+  }
   return readUsage(kube, name, since);
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UsageEntry } from './usage.ts';
 
 /*
  * The laptop's memory of each environment: its pod, so that a warm
@@ -14,6 +15,8 @@ export interface CacheEntry {
   touched?: number | undefined;
   /** Allocation units as last seen by this laptop (lookup or resize), for the usage ledger. */
   units?: number | undefined;
+  /** Usage ledger entries not written to the cluster yet (short commands are batched). */
+  pending?: UsageEntry[] | undefined;
 }
 type Entries = Record<string, CacheEntry>;
 

@@ -16,7 +16,7 @@ import { allocationAnnotations, recordedAllocation, type Allocation } from './re
 import { sleepEnv } from './scale.ts';
 import { commandInState, shellInState } from './shell-state.ts';
 import { isPodReady } from './status.ts';
-import { recordUsage, usageEntry, type UsageEntry } from './usage.ts';
+import { recordUsage, shouldFlush, usageEntry, type UsageEntry } from './usage.ts';
 import { waitReady } from './wait-ready.ts';
 import { wakeEnv } from './wake.ts';
 
@@ -35,6 +35,8 @@ export interface RunRequest {
   terminal?: Terminal | undefined;
   /** Resize the environment to this before the command (it stays so). */
   allocation?: Allocation | undefined;
+  /** Write this command's usage to the ledger now, not in a later batch. */
+  flushUsage: boolean;
   /** Scale the environment to zero afterwards. */
   kill: boolean;
   anyOwner: boolean;
@@ -75,6 +77,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
 
   const key = cacheKey(target.server, target.namespace, req.name);
   let entry = readEntry(deps.cacheDir, key);
+  const pending = entry.pending;
   const start = deps.now();
   const activity = start.getTime() - (entry.touched ?? 0) < ACTIVITY_INTERVAL_MS
     ? undefined
@@ -95,7 +98,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
   if (code === undefined) {
     kube ??= await connectKube(deps.sel, deps.env);
     const { pod, units } = await readyPod(kube, deps, req);
-    entry = { pod: pod.metadata?.name ?? '', units };
+    entry = { pod: pod.metadata?.name ?? '', units, pending };
     writeEntry(deps.cacheDir, key, entry);
     began = deps.now();
     try {
@@ -105,10 +108,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
     }
   }
   const usage = usageEntry(req.shell ? ['(shell)'] : req.argv, began, deps.now().getTime() - began.getTime(), entry.units ?? 1, code);
-  await Promise.all([
-    activity,
-    recordUsage(target, req.name, usage).catch((err: unknown) => deps.debug(String(err))),
-  ]);
+  await Promise.all([activity, ledger(deps, target, key, [...(entry.pending ?? []), usage], req)]);
   if (req.kill) {
     kube ??= await connectKube(deps.sel, deps.env);
     deps.progress.step(`stopping ${req.name}`);
@@ -117,6 +117,21 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
     deps.progress.done(`${req.name} is sleeping`);
   }
   return { exitCode: code, usage };
+}
+
+/** Writes the pending usage entries now, or keeps them for a later batch. */
+async function ledger(deps: EnvDeps, target: KubeTarget, key: string, pending: UsageEntry[], req: RunRequest): Promise<void> {
+  if (!shouldFlush(pending, deps.now(), req.flushUsage || req.kill)) {
+    writeEntry(deps.cacheDir, key, { pending });
+    return;
+  }
+  try {
+    await recordUsage(target, req.name, pending);
+    writeEntry(deps.cacheDir, key, { pending: [] });
+  } catch (err) {
+    deps.debug(`usage ledger not written, kept for the next command: ${String(err)}`);
+    writeEntry(deps.cacheDir, key, { pending: pending.slice(-1000) });
+  }
 }
 
 /** The ready pod of the environment at the asked allocation, waking it first if it sleeps. */

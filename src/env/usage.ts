@@ -9,8 +9,29 @@ import { LABEL_ENV, LABEL_MANAGED_BY, MANAGED_BY, usageLedgerName } from './name
 /*
  * The usage ledger: one ConfigMap per environment (NAME-usage), one key per
  * command, so that appending is a single merge patch with no read, and the
- * ledger outlives pods and laptops.
+ * ledger outlives pods and laptops. Short commands are written in batches (see
+ * shouldFlush), so the hot path does not pay a round trip per command.
  */
+
+/** Commands shorter than this wait in the laptop's cache for the next batch. */
+export const FLUSH_MIN_DURATION_MS = 1_000;
+/** A batch is written at the latest this long after its oldest command... */
+export const FLUSH_MAX_AGE_MS = 60_000;
+/** ...or once it holds this many commands. */
+export const FLUSH_MAX_ENTRIES = 20;
+
+/** Whether the pending entries (the newest last) go to the cluster now. */
+export function shouldFlush(pending: UsageEntry[], now: Date, forced: boolean): boolean {
+  const newest = pending.at(-1);
+  const oldest = pending[0];
+  if (!newest || !oldest) return false;
+  return (
+    forced ||
+    newest.durationMs >= FLUSH_MIN_DURATION_MS ||
+    pending.length >= FLUSH_MAX_ENTRIES ||
+    now.getTime() - Date.parse(oldest.time) >= FLUSH_MAX_AGE_MS
+  );
+}
 
 export interface UsageEntry {
   /** When the command started (ISO). */
@@ -39,10 +60,11 @@ export function usageEntry(argv: readonly string[], start: Date, durationMs: num
 /** Keys sort by time: e<epoch ms>-<random>. ConfigMap keys allow [-._a-zA-Z0-9]. */
 const entryKey = (e: UsageEntry) => `e${Date.parse(e.time)}-${Math.random().toString(36).slice(2, 8)}`;
 
-export async function recordUsage(target: KubeTarget, env: string, entry: UsageEntry): Promise<void> {
+export async function recordUsage(target: KubeTarget, env: string, entries: UsageEntry[]): Promise<void> {
+  if (entries.length === 0) return;
   const ns = encodeURIComponent(target.namespace);
   const name = usageLedgerName(env);
-  const data = { [entryKey(entry)]: JSON.stringify(entry) };
+  const data = Object.fromEntries(entries.map((e) => [entryKey(e), JSON.stringify(e)]));
   const patch = () =>
     requestJson(target, {
       method: 'PATCH',

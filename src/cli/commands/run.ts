@@ -43,6 +43,7 @@ export function runCommand(ctx: CliContext): Command {
         stdout: io.stdout,
         stderr: io.stderr,
         allocation: parseAllocation(o).allocation,
+        flushUsage: Boolean(o.usage),
         kill: Boolean(o.kill),
         anyOwner: Boolean(o.anyOwner),
         wakeTimeoutMs: Number(o.timeout) * 1000,

@@ -46,6 +46,7 @@ export function shellCommand(ctx: CliContext): Command {
           stdout: io.stdout,
           stderr: io.stderr,
           terminal: localTerminal(io),
+          flushUsage: false,
           kill: false,
           anyOwner: Boolean(o.anyOwner),
           wakeTimeoutMs: Number(o.timeout) * 1000,
