@@ -2,25 +2,10 @@
 // on the dev cluster, interleaved, median of RUNS each; writes bench/RESULTS.md.
 //   npm run bench            (brings the dev cluster up first)
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { KUBECONFIG, KUBECTL, NS, RUNBOX, ensureEnv, env, median, writeSection } from './dev-env.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KUBECONFIG = join(ROOT, '.runbox-dev/kubeconfig');
-const KUBECTL = join(process.env.HOME ?? '/root', '.cache/runbox-dev/bin/v1.34.4/kubectl');
-const RUNBOX = join(ROOT, 'bin/runbox.js');
 const RUNS = Number(process.env.RUNS ?? 21);
-const NS = 'runbox-bench';
 const ENV = 'bench';
-
-const env = {
-  ...process.env,
-  KUBECONFIG,
-  XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'runbox-bench-')),
-  RUNBOX_SIDECAR_IMAGE: readFileSync(join(ROOT, '.runbox-dev/sidecar-image'), 'utf8').trim(),
-};
 
 function run(file: string, args: string[]): number {
   const t0 = process.hrtime.bigint();
@@ -30,15 +15,7 @@ function run(file: string, args: string[]): number {
   return ms;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-spawnSync(KUBECTL, ['--kubeconfig', KUBECONFIG, 'create', 'namespace', NS], { stdio: 'ignore' });
-const created = spawnSync(process.execPath, [RUNBOX, '-n', NS, 'create', ENV, '--image', '127.0.0.1:5000/runbox-test/debian:bookworm'], { env, encoding: 'utf8' });
-if (created.status !== 0 && !created.stderr.includes('already exists')) throw new Error(created.stderr);
+ensureEnv(ENV, '127.0.0.1:5000/runbox-test/debian:bookworm');
 const pod = spawnSync(KUBECTL, ['--kubeconfig', KUBECONFIG, '-n', NS, 'get', 'pod', '-l', `runbox.dev/env=${ENV}`, '-o', 'jsonpath={.items[0].metadata.name}'], { encoding: 'utf8' }).stdout;
 
 // Warm both: the pod is remembered, caches are hot.
@@ -67,13 +44,4 @@ runbox on Node ${process.versions.node}; kubectl v1.34.4 built with the cluster.
 
 **Ratio runbox / kubectl: ${ratio.toFixed(2)}** (goal: <= 1.0)
 `;
-const file = join(ROOT, 'bench/RESULTS.md');
-let doc = '# Benchmark results\n\n';
-try {
-  doc = readFileSync(file, 'utf8');
-} catch {
-  // first run
-}
-const marker = /## Warm exec:[\s\S]*?(?=\n## |$)/;
-doc = marker.test(doc) ? doc.replace(marker, section) : `${doc.trimEnd()}\n\n${section}`;
-writeFileSync(file, doc);
+writeSection('## Warm exec:', section);

@@ -3,12 +3,7 @@
 // its cgroup at the new limit), on the dev cluster; median of RUNS each,
 // alternating 2 and 3 units; writes its section of bench/RESULTS.md.
 //   npm run bench
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { memoryBytes, resourcesFor } from '../src/env/allocation.ts';
 import { silentProgress, type EnvDeps } from '../src/env/deps.ts';
 import { envPods, readEnv } from '../src/env/lookup.ts';
@@ -16,22 +11,11 @@ import { resizeEnv } from '../src/env/resize.ts';
 import { isPodReady } from '../src/env/status.ts';
 import { connectKube } from '../src/kube/client.ts';
 import { execInPod } from '../src/kube/exec-socket.ts';
+import { KUBECONFIG, NS, ensureEnv, env, median, writeSection } from './dev-env.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KUBECONFIG = join(ROOT, '.runbox-dev/kubeconfig');
 const RUNS = Number(process.env.RUNS ?? 10);
-const NS = 'runbox-bench';
 const ENV = 'resize';
-
-const env = {
-  ...process.env,
-  KUBECONFIG,
-  XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'runbox-bench-')),
-  RUNBOX_SIDECAR_IMAGE: readFileSync(join(ROOT, '.runbox-dev/sidecar-image'), 'utf8').trim(),
-};
-spawnSync(join(process.env.HOME ?? '/root', '.cache/runbox-dev/bin/v1.34.4/kubectl'), ['--kubeconfig', KUBECONFIG, 'create', 'namespace', NS], { stdio: 'ignore' });
-const created = spawnSync(process.execPath, [join(ROOT, 'bin/runbox.js'), '-n', NS, 'create', ENV, '--image', '127.0.0.1:5000/runbox-test/busybox:1.35'], { env, encoding: 'utf8' });
-if (created.status !== 0 && !created.stderr.includes('already exists')) throw new Error(created.stderr);
+ensureEnv(ENV, '127.0.0.1:5000/runbox-test/busybox:1.35');
 
 const kube = await connectKube({ kubeconfig: KUBECONFIG, namespace: NS }, env);
 const deps: EnvDeps = {
@@ -64,12 +48,6 @@ async function once(units: number, replace: boolean): Promise<number> {
   return performance.now() - t0;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 const times = { inPlace: [] as number[], restart: [] as number[] };
 for (let i = 0; i < RUNS; i++) {
   times.inPlace.push(await once(i % 2 ? 2 : 3, false));
@@ -94,9 +72,5 @@ patched, Recreate rollout, new pod ready, then the same check).
 
 **Ratio in place / restart: ${ratio.toFixed(2)}** (goal: <= 0.2)
 `;
-const file = join(ROOT, 'bench/RESULTS.md');
-let doc = readFileSync(file, 'utf8');
-const marker = /## Resize:[\s\S]*?(?=\n## |$)/;
-doc = marker.test(doc) ? doc.replace(marker, section) : `${doc.trimEnd()}\n\n${section}`;
-writeFileSync(file, doc);
+writeSection('## Resize:', section);
 process.exit(0);

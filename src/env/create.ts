@@ -11,15 +11,7 @@ import { deployment, volumeClaim, type EnvSpec } from './spec.ts';
 import { summarize, type EnvSummary } from './status.ts';
 import { waitReady } from './wait-ready.ts';
 
-export interface CreateRequest {
-  name: string;
-  image: string;
-  sidecarImage: string;
-  allocation: number;
-  volumeSize: string;
-  storageClass?: string | undefined;
-  nodeSelector: Record<string, string>;
-  gpus: number;
+export interface CreateRequest extends Omit<EnvSpec, 'namespace' | 'owner'> {
   /** Keep what was created when the environment fails to start. */
   keep: boolean;
   timeoutMs: number;

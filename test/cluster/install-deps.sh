@@ -10,7 +10,7 @@ need=()
 for pair in containerd:containerd runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
   docker-registry:docker-registry iptables:iptables /bin/busybox:busybox-static \
   debootstrap:debootstrap umoci:umoci skopeo:skopeo conntrack:conntrack socat:socat \
-  ip:iproute2 findmnt:util-linux; do
+  ip:iproute2 findmnt:util-linux curl:curl /usr/bin/time:time script:bsdutils; do
   probe=${pair%%:*} pkg=${pair#*:}
   if [[ $probe == /* ]]; then [ -e "$probe" ] || need+=("$pkg")
   else command -v "$probe" >/dev/null || need+=("$pkg"); fi

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
-import { BUSYBOX, KUBECONFIG, REGISTRY, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
+import { BUSYBOX, KUBECONFIG, REGISTRY, createNamespace, deleteNamespace, devCluster, serviceAccountKubeconfig } from './support/cluster.ts';
 import { laptopEnv, runbox, type CliResult } from './support/cli.ts';
 
 // Bad input: one readable line, exit 125, nothing created.
@@ -104,26 +104,7 @@ describe('bad input', () => {
         subjects: [{ kind: 'ServiceAccount', name: 'no-exec', namespace: ns }],
       },
     });
-    const token = await kube.core.createNamespacedServiceAccountToken({
-      name: 'no-exec',
-      namespace: ns,
-      body: { spec: { expirationSeconds: 3600 } },
-    });
-    const admin = readFileSync(KUBECONFIG, 'utf8');
-    const server = /server: (.*)/.exec(admin)![1];
-    const ca = /certificate-authority-data: (.*)/.exec(admin)![1];
-    const dir = mkdtempSync(join(tmpdir(), 'runbox-kc-'));
-    const file = join(dir, 'config');
-    writeFileSync(
-      file,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: dev, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]
-users: [{name: no-exec, user: {token: ${token.status?.token}}}]
-contexts: [{name: no-exec, context: {cluster: dev, user: no-exec, namespace: ${ns}}}]
-current-context: no-exec
-`,
-    );
+    const file = await serviceAccountKubeconfig(kube, ns, 'no-exec');
     const r = await rb(['--any-owner', 'twice', 'true'], laptopEnv({ KUBECONFIG: file }));
     oneLineFailure(r, /not allowed to run commands in twice.*pods\/exec/);
   });

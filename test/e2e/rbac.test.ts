@@ -1,9 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
-import { BUSYBOX, KUBECONFIG, REPO_ROOT, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
+import { BUSYBOX, REPO_ROOT, createNamespace, deleteNamespace, devCluster, serviceAccountKubeconfig } from './support/cluster.ts';
 import { kubectl, laptopEnv, runbox } from './support/cli.ts';
 
 // The role in manifests/ is enough for everything the CLI does: a service
@@ -21,19 +19,7 @@ beforeAll(async () => {
   await kube.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'jane' } } });
   const bound = await kubectl(['-n', ns, 'create', 'rolebinding', 'jane', '--clusterrole', 'runbox-user', `--serviceaccount=${ns}:jane`]);
   expect(bound.code, bound.stderr).toBe(0);
-  const token = await kube.core.createNamespacedServiceAccountToken({ name: 'jane', namespace: ns, body: { spec: { expirationSeconds: 3600 } } });
-  const admin = readFileSync(KUBECONFIG, 'utf8');
-  const file = join(mkdtempSync(join(tmpdir(), 'runbox-kc-')), 'config');
-  writeFileSync(
-    file,
-    `apiVersion: v1
-kind: Config
-clusters: [{name: dev, cluster: {server: "${/server: (.*)/.exec(admin)![1]}", certificate-authority-data: ${/certificate-authority-data: (.*)/.exec(admin)![1]}}}]
-users: [{name: jane, user: {token: ${token.status?.token}}}]
-contexts: [{name: jane, context: {cluster: dev, user: jane, namespace: ${ns}}}]
-current-context: jane
-`,
-  );
+  const file = await serviceAccountKubeconfig(kube, ns, 'jane');
   env = laptopEnv({ KUBECONFIG: file });
 });
 

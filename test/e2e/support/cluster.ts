@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectKube, type Kube } from '../../../src/kube/client.ts';
 
@@ -57,4 +59,28 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: last });
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** A kubeconfig for a service account's token, against the dev cluster. */
+export async function serviceAccountKubeconfig(kube: Kube, namespace: string, account: string): Promise<string> {
+  const token = await kube.core.createNamespacedServiceAccountToken({
+    name: account,
+    namespace,
+    body: { spec: { expirationSeconds: 3600 } },
+  });
+  const admin = readFileSync(KUBECONFIG, 'utf8');
+  const server = /server: (.*)/.exec(admin)![1];
+  const ca = /certificate-authority-data: (.*)/.exec(admin)![1];
+  const file = join(mkdtempSync(join(tmpdir(), 'runbox-kc-')), 'config');
+  writeFileSync(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: dev, cluster: {server: "${server}", certificate-authority-data: ${ca}}}]
+users: [{name: ${account}, user: {token: ${token.status?.token}}}]
+contexts: [{name: ${account}, context: {cluster: dev, user: ${account}, namespace: ${namespace}}}]
+current-context: ${account}
+`,
+  );
+  return file;
 }
