@@ -72,13 +72,24 @@ async function patchPodResize(kube: Kube, pod: string, to: Allocation): Promise<
     );
     return { ok: true };
   } catch (err) {
-    const status = httpStatusOf(err);
-    // 404: no resize subresource (Kubernetes < 1.33). 422: a change the API
-    // refuses in place, e.g. lowering memory before 1.35.
-    if (status === 404) return { ok: false, reason: 'the cluster has no pod resize subresource (Kubernetes < 1.33)' };
-    if (status === 422) return { ok: false, reason: statusMessage(err)?.replace(/^Pod "[^"]*" is invalid: /, '') ?? 'refused' };
+    const reason = inPlaceImpossible(httpStatusOf(err), statusMessage(err));
+    if (reason) return { ok: false, reason };
     throw apiError(err, `resizing pod ${pod}`, kube.target.server);
   }
+}
+
+/**
+ * Why the API refused an in-place resize in a way that replacing the pod gets
+ * around, or undefined for any other failure (RBAC, a deleted pod...).
+ */
+export function inPlaceImpossible(status: number | undefined, message: string | undefined): string | undefined {
+  // 404 with the pod there: no resize subresource (Kubernetes < 1.33).
+  if (status === 404 && !/pods? "[^"]*" not found/.test(message ?? '')) {
+    return 'the cluster has no pod resize subresource (Kubernetes < 1.33)';
+  }
+  // 422: a change the API refuses in place, e.g. lowering memory where the cluster forbids it.
+  if (status === 422) return message?.replace(/^Pod "[^"]*" is invalid: /, '') ?? 'refused';
+  return undefined;
 }
 
 async function waitForResize(kube: Kube, pod: string, to: Allocation) {
@@ -89,7 +100,7 @@ async function waitForResize(kube: Kube, pod: string, to: Allocation) {
     onTimeout: () => new RunboxError(`the kubelet did not apply the resize of ${pod} within ${RESIZE_TIMEOUT_MS / 1000} s`),
     decide: (phase, p) => {
       if (phase === 'DELETED') return { fail: new RunboxError(`pod ${pod} went away while being resized`) };
-      const progress = resizeProgress(p, to.resources, sameResources);
+      const progress = resizeProgress(p, to.resources);
       if (progress.kind === 'applied') return { done: { kind: 'applied', pod: p } };
       if (progress.kind === 'refused') return { done: progress };
       return undefined;

@@ -1,5 +1,5 @@
 import type { V1Container, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { resourcesFor, type Resources } from './allocation.ts';
+import { resourcesFor, sameResources, type Resources } from './allocation.ts';
 import { ANNOTATION, WORKER } from './names.ts';
 
 /*
@@ -52,13 +52,13 @@ export type ResizeProgress =
   | { kind: 'refused'; reason: string; message: string };
 
 /** How far the kubelet got with an in-place resize to `target`. */
-export function resizeProgress(pod: V1Pod, target: Resources, same: (a: Partial<Resources> | undefined, b: Resources) => boolean): ResizeProgress {
+export function resizeProgress(pod: V1Pod, target: Resources): ResizeProgress {
   const conditions = pod.status?.conditions ?? [];
   const pending = conditions.find((c) => c.type === 'PodResizePending' && c.status === 'True');
   if (pending && (pending.reason === 'Infeasible' || pending.reason === 'Deferred')) {
     return { kind: 'refused', reason: pending.reason, message: pending.message ?? pending.reason };
   }
   const inProgress = conditions.some((c) => c.type === 'PodResizeInProgress' && c.status === 'True');
-  if (!pending && !inProgress && same(appliedLimits(pod), target)) return { kind: 'applied' };
+  if (!pending && !inProgress && sameResources(appliedLimits(pod), target)) return { kind: 'applied' };
   return { kind: 'waiting' };
 }

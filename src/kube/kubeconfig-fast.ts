@@ -14,11 +14,6 @@ import type { KubeSelection, KubeTarget } from './target.ts';
  * proxies, in-cluster config), which then goes through client-node.
  */
 
-interface Named<T> {
-  name: string;
-  [k: string]: unknown;
-  value?: T;
-}
 type Entry = Record<string, unknown>;
 
 interface Loaded {
@@ -55,7 +50,7 @@ function findNamed(configs: Loaded[], section: string, name: string): { entry: E
   for (const { file, doc } of configs) {
     const list = doc[section];
     if (!Array.isArray(list)) continue;
-    for (const item of list as Named<unknown>[]) {
+    for (const item of list as Entry[]) {
       if (item?.name === name) {
         const key = section.slice(0, -1); // clusters -> cluster
         const entry = item[key];

@@ -23,6 +23,8 @@ SERVICE_CIDR=10.96.0.0/16
 REGISTRY=127.0.0.1:5000
 CONTAINERD_SOCK=$RUN/containerd/containerd.sock
 export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build GOFLAGS=-mod=mod
+# Go may be installed without being on a non-interactive shell's PATH.
+command -v go >/dev/null || PATH=/usr/local/go/bin:$PATH
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }
