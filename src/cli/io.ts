@@ -10,6 +10,7 @@ export interface CliIo {
   cacheDir: string;
 }
 
+/** Colour on a terminal unless NO_COLOR is set to something (no-color.org) or TERM=dumb. */
 export function colorEnabled(io: CliIo): boolean {
-  return Boolean(io.stderr.isTTY) && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+  return Boolean(io.stderr.isTTY) && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }
