@@ -53,7 +53,8 @@ mkdir -p "$STATE" "$RUN" "$PIDS" "$PKI" "$KCONF" "$STATE/cni/net.d" "$CACHE/regi
 for f in "$LOGS"/*.log; do : > "$f"; done
 
 # Network: the node address, forwarding and bridge netfilter for pod traffic.
-ip addr show dev lo | grep -q " $NODE_IP/" || ip addr add "$NODE_IP/32" dev lo
+# (No `| grep -q` here: with pipefail, ip's SIGPIPE would fail the check at random.)
+[ -n "$(ip -o addr show dev lo to "$NODE_IP/32")" ] || ip addr add "$NODE_IP/32" dev lo
 sysctl -qw net.ipv4.ip_forward=1
 [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] && sysctl -qw net.bridge.bridge-nf-call-iptables=1
 
