@@ -42,6 +42,11 @@ step kubectl get "pod,deployment"
 step runbox myrb ls /data
 step runbox myrb cd /tmp
 step runbox myrb pwd
+step runbox myrb cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+step runbox -a 2 myrb cat /sys/fs/cgroup/memory/memory.limit_in_bytes
+step kubectl get pod
+step runbox -u myrb sleep 1
+step runbox usage myrb
 step runbox --list
 step runbox --kill myrb true
 step kubectl get deployment myrb
