@@ -6,7 +6,7 @@ import { waitFor } from '../kube/watch.ts';
 import type { EnvDeps } from './deps.ts';
 import { whoAmI } from './identity.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY, volumeClaimName } from './names.ts';
-import { cacheKey, rememberPod } from './pod-cache.ts';
+import { cacheKey, writeEntry } from './pod-cache.ts';
 import { deployment, volumeClaim, type EnvSpec } from './spec.ts';
 import { summarize, type EnvSummary } from './status.ts';
 import { waitReady } from './wait-ready.ts';
@@ -58,7 +58,7 @@ export async function createEnv(deps: EnvDeps, req: CreateRequest): Promise<EnvS
     const dep = await kube.apps.createNamespacedDeployment({ namespace: ns, body: deployment(spec, deps.now()) });
     created.push('deployment');
     const pod = await waitReady(kube, req.name, { timeoutMs: req.timeoutMs, progress: deps.progress, signal: deps.signal });
-    rememberPod(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), pod.metadata?.name);
+    writeEntry(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), { pod: pod.metadata?.name, units: req.allocation });
     return summarize(dep, [pod]);
   } catch (err) {
     if (!req.keep) await removeCreated(kube, req.name, created);

@@ -50,7 +50,3 @@ export function writeEntry(dir: string, key: string, patch: CacheEntry): void {
     // A cache we cannot write only costs a lookup next time.
   }
 }
-
-export function rememberPod(dir: string, key: string, pod: string | undefined): void {
-  writeEntry(dir, key, { pod });
-}

@@ -5,7 +5,7 @@ import type { EnvDeps } from './deps.ts';
 import { assertOwner, whoAmI } from './identity.ts';
 import { readEnv } from './lookup.ts';
 import { usageLedgerName, volumeClaimName } from './names.ts';
-import { cacheKey, rememberPod } from './pod-cache.ts';
+import { cacheKey, writeEntry } from './pod-cache.ts';
 import { sleepEnv } from './scale.ts';
 
 export interface TargetRequest {
@@ -33,7 +33,7 @@ export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume
   } catch (err) {
     throw apiError(err, `deleting ${req.name}`, kube.target.server);
   }
-  rememberPod(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), undefined);
+  writeEntry(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), { pod: undefined, ...(req.keepVolume ? {} : { pending: [] }) });
   deps.progress.done(`deleted ${req.name}${req.keepVolume ? ` (volume ${volumeClaimName(req.name)} and usage ledger kept)` : ''}`);
 }
 
@@ -44,6 +44,6 @@ export async function stopEnv(deps: EnvDeps, req: TargetRequest): Promise<void> 
   assertOwner(dep, me, req.anyOwner);
   deps.progress.step(`stopping ${req.name}`);
   await sleepEnv(kube, req.name);
-  rememberPod(deps.cacheDir, cacheKey(kube.target.server, kube.target.namespace, req.name), undefined);
+  writeEntry(deps.cacheDir, cacheKey(kube.target.server, kube.target.namespace, req.name), { pod: undefined });
   deps.progress.done(`${req.name} is sleeping`);
 }

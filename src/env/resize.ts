@@ -7,6 +7,7 @@ import { sameResources } from './allocation.ts';
 import type { EnvDeps } from './deps.ts';
 import { assertOwner, whoAmI } from './identity.ts';
 import { envPods, readEnv } from './lookup.ts';
+import { cacheKey, writeEntry } from './pod-cache.ts';
 import { isPodReady } from './status.ts';
 import {
   allocationAnnotations,
@@ -176,12 +177,15 @@ export async function resizeNamed(
   const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
   assertOwner(dep, me, req.anyOwner);
   const pod = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(kube, req.name)).find(isPodReady);
+  const key = cacheKey(kube.target.server, kube.target.namespace, req.name);
   if (!pod) {
     await recordAllocation(kube, req.name, req.to);
+    writeEntry(deps.cacheDir, key, { units: req.to.units });
     deps.progress.done(`${req.name} will wake with ${describe(req.to)}`);
     return 'recorded';
   }
-  await resizeEnv(kube, deps, { dep, pod, to: req.to, wakeTimeoutMs: req.timeoutMs, replace: req.replace });
+  const now = await resizeEnv(kube, deps, { dep, pod, to: req.to, wakeTimeoutMs: req.timeoutMs, replace: req.replace });
+  writeEntry(deps.cacheDir, key, { pod: now.metadata?.name, units: req.to.units });
   deps.progress.done(`${req.name} now has ${describe(req.to)}`);
   return 'resized';
 }

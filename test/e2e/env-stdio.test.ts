@@ -23,6 +23,15 @@ afterAll(async () => {
   if (kube && ns) await deleteNamespace(kube, ns);
 });
 
+describe('metering after create', () => {
+  it('meters the allocation the environment was created with', async () => {
+    const r = await runbox(['-n', ns, '-u', 'pipes', 'true'], { env });
+    const m = /^Capacity used: ([\d.]+) units \((\d+) ms\)$/m.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    expect(Number(m![1])).toBeCloseTo((4 * Number(m![2])) / 100, 0);
+  });
+});
+
 describe('stdin and stdout streaming', () => {
   it('pipes 50 MB of random bytes through sha256sum', async () => {
     const data = randomBytes(50 * 1024 * 1024);
