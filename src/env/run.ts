@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { RunboxError } from '../errors.ts';
 import { connectKube, type Kube } from '../kube/client.ts';
+import { SIGNAL_EXIT_BASE } from '../kube/exec-protocol.ts';
 import { ExecUpgradeError, execInPod, type Terminal } from '../kube/exec-socket.ts';
 import { resolveFast } from '../kube/kubeconfig-fast.ts';
 import { requestJson } from '../kube/rest.ts';
@@ -107,6 +108,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
       throw execError(err, req.name);
     }
   }
+  if (code >= SIGNAL_EXIT_BASE) await explainKill(deps, target, entry.pod ?? '', req.name, code);
   const usage = usageEntry(req.shell ? ['(shell)'] : req.argv, began, deps.now().getTime() - began.getTime(), entry.units ?? 1, code);
   await Promise.all([activity, ledger(deps, target, key, [...(entry.pending ?? []), usage], req)]);
   if (req.kill) {
@@ -187,6 +189,22 @@ function execError(err: unknown, env: string): RunboxError {
   }
   if (err instanceof RunboxError) return err;
   return new RunboxError(`running the command in ${env} failed`, { cause: err });
+}
+
+/**
+ * A command killed by a signal may have died with its pod (deleted, evicted,
+ * scaled down): say so, since the exit code alone does not. Only asked after
+ * such an exit, so it costs nothing on the usual path.
+ */
+async function explainKill(deps: EnvDeps, target: KubeTarget, pod: string, name: string, code: number): Promise<void> {
+  const res = await requestJson(target, {
+    method: 'GET',
+    path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(pod)}`,
+  }).catch(() => undefined);
+  const deleting = res?.status === 404 || Boolean((res?.body as { metadata?: { deletionTimestamp?: string } })?.metadata?.deletionTimestamp);
+  if (deleting) {
+    deps.notice(`the command was killed (exit ${code}) because pod ${pod} of ${name} is being deleted; run it again to start a new one`);
+  }
 }
 
 /** Records the time of this command on the Deployment for `list` and the idle controller. */

@@ -50,6 +50,8 @@ export class ExecUpgradeError extends RunboxError {
 // Outbound flow control: stop reading stdin while this much is unsent.
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_LOW_WATER = 1024 * 1024;
+// What the kubelet answers for a container that is gone (pod deleted or restarting).
+const CONTAINER_GONE = /container not found|No such container|container .* is not running/i;
 // Newer API servers flush output after the status: wait for the close, but not forever.
 const CLOSE_GRACE_MS = 5_000;
 
@@ -113,16 +115,25 @@ export function execInPod(req: ExecRequest): Promise<number> {
       });
     });
 
+    let opened = false;
+    let stdinUsed = () => false;
     ws.on('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code ?? err.message;
       settle({
-        error: new RunboxError(`cannot reach the API server at ${req.target.server} (${err.code ?? err.message})`, {
-          cause: err,
-          hint: 'check that the cluster is running and that --context/KUBECONFIG point at it',
-        }),
+        error: opened
+          ? new RunboxError(`lost the connection to pod ${req.pod} before the command finished (${why})`, {
+              cause: err,
+              hint: 'the API server or the network went away; run the command again',
+            })
+          : new RunboxError(`cannot reach the API server at ${req.target.server} (${why})`, {
+              cause: err,
+              hint: 'check that the cluster is running and that --context/KUBECONFIG point at it',
+            }),
       });
     });
 
     ws.on('open', () => {
+      opened = true;
       const v5 = ws.protocol === SUBPROTOCOLS[0];
       const ping = setInterval(() => ws.ping(), req.pingIntervalMs ?? 5_000);
       ping.unref();
@@ -130,7 +141,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
       if (req.terminal) attachTerminal(ws, req.terminal, cleanups);
       // A terminal has no end of input (Ctrl-D travels in-band); closing the
       // remote tty's stdin would hang up the shell before it read its input.
-      if (req.stdin) pumpStdin(ws, req.stdin, v5 && !req.terminal, cleanups);
+      if (req.stdin) stdinUsed = pumpStdin(ws, req.stdin, v5 && !req.terminal, cleanups);
     });
 
     // Inbound flow control: pause the socket while a local stream is full.
@@ -172,6 +183,10 @@ export function execInPod(req: ExecRequest): Promise<number> {
         });
       } else if (outcome.kind === 'exited') {
         settle({ code: outcome.code });
+      } else if (CONTAINER_GONE.test(outcome.message) && !stdinUsed()) {
+        // The kubelet no longer has the container (the pod is going away). Nothing
+        // was consumed yet, so this is as retryable as a refused upgrade.
+        settle({ error: new ExecUpgradeError(404, outcome.message) });
       } else {
         settle({ error: new RunboxError(`exec in pod ${req.pod} failed: ${outcome.message}`) });
       }
@@ -179,8 +194,11 @@ export function execInPod(req: ExecRequest): Promise<number> {
   });
 }
 
-function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (() => void)[]): void {
+/** Streams stdin to the socket; returns whether any of it has been read. */
+function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (() => void)[]): () => boolean {
+  let used = false;
   const onData = (chunk: Buffer | string) => {
+    used = true;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     ws.send(frame(Channel.stdin, bytes), () => {
       if (stdin.isPaused() && ws.bufferedAmount < SEND_LOW_WATER) stdin.resume();
@@ -199,6 +217,7 @@ function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (
     stdin.off('end', onEnd);
     stdin.pause();
   });
+  return () => used;
 }
 
 function attachTerminal(ws: WebSocket, terminal: Terminal, cleanups: (() => void)[]): void {

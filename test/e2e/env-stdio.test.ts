@@ -56,3 +56,19 @@ describe('stdin and stdout streaming', () => {
     expect(peakKiB).toBeLessThan(150 * 1024);
   });
 });
+
+describe('a pod lost mid-command', () => {
+  it('says why the command died, keeps its exit code, and the next command gets a new pod', async () => {
+    const running = runbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; sleep 60; echo finished'], { env });
+    const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'runbox.dev/env=pipes' });
+    const pod = pods.items[0]!.metadata!.name!;
+    await new Promise((r) => setTimeout(r, 2_000));
+    await kube.core.deleteNamespacedPod({ name: pod, namespace: ns, gracePeriodSeconds: 1 });
+    const r = await running;
+    expect(r.stdout).toBe('started\n');
+    expect(r.code).toBe(137);
+    expect(r.stderr).toMatch(new RegExp(`^runbox: the command was killed \\(exit 137\\) because pod ${pod} of pipes is being deleted`));
+    const next = await runbox(['-n', ns, 'pipes', 'hostname'], { env });
+    expect(next).toEqual({ code: 0, stdout: 'pipes\n', stderr: '' });
+  });
+});
