@@ -212,6 +212,8 @@ function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (
   };
   stdin.on('data', onData);
   stdin.once('end', onEnd);
+  // A stream paused by an earlier attempt's cleanup does not flow again by itself.
+  stdin.resume();
   cleanups.push(() => {
     stdin.off('data', onData);
     stdin.off('end', onEnd);
