@@ -95,7 +95,7 @@ export function statusCommand(ctx: CliContext): Command {
         ['Namespace', s.namespace],
         ['State', s.reason ? `${s.state} (${s.reason})` : s.state],
         ['Image', s.image],
-        ['Allocation', `${s.allocation} units (${s.resources.cpu} CPU, ${s.resources.memory} memory)`],
+        ['Allocation', `${s.allocation} unit${s.allocation === 1 ? '' : 's'} (${s.resources.cpu} CPU, ${s.resources.memory} memory)`],
         ['Applied', s.applied ? `${s.applied.cpu ?? '?'} CPU, ${s.applied.memory ?? '?'} memory` : '-'],
         ['Pod', s.pod ?? '-'],
         ['Node', s.node ?? '-'],
