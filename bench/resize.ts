@@ -36,8 +36,8 @@ async function cgroupLimit(pod: string): Promise<number> {
 }
 
 async function once(units: number, replace: boolean): Promise<number> {
-  const dep = await readEnv(kube, ENV);
-  const pod = (await envPods(kube, ENV)).find(isPodReady)!;
+  const dep = await readEnv(kube.target, ENV);
+  const pod = (await envPods(kube.target, ENV)).find(isPodReady)!;
   const to = { units, resources: resourcesFor(units) };
   const want = memoryBytes(to.resources.memory);
   const t0 = performance.now();

@@ -25,7 +25,7 @@ export interface CreateRequest extends Omit<EnvSpec, 'namespace' | 'owner'> {
 export async function createEnv(deps: EnvDeps, req: CreateRequest): Promise<EnvSummary> {
   const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
-  const owner = await whoAmI(kube);
+  const owner = await whoAmI(kube.target);
   const spec: EnvSpec = { ...req, namespace: ns, owner };
 
   if (await exists(() => kube.apps.readNamespacedDeployment({ name: req.name, namespace: ns }), kube, 'checking for the environment')) {

@@ -1,8 +1,8 @@
-import type { V1Deployment } from '@kubernetes/client-node';
-import { RunboxError } from '../errors.ts';
-import type { Kube } from '../kube/client.ts';
-import { httpStatusOf } from '../errors.ts';
+import type { V1Deployment, V1SelfSubjectReview } from '@kubernetes/client-node';
+import { RunboxError, httpStatusOf } from '../errors.ts';
 import { apiError } from '../kube/api-error.ts';
+import { callJson } from '../kube/rest.ts';
+import type { KubeTarget } from '../kube/target.ts';
 import { ANNOTATION, LABEL_OWNER } from './names.ts';
 import { ownerLabel } from './owner.ts';
 
@@ -12,9 +12,11 @@ export interface Identity {
 }
 
 /** Who the cluster says we are (SelfSubjectReview, GA since Kubernetes 1.28). */
-export async function whoAmI(kube: Kube): Promise<Identity> {
+export async function whoAmI(target: KubeTarget): Promise<Identity> {
   try {
-    const review = await kube.auth.createSelfSubjectReview({
+    const review = await callJson<V1SelfSubjectReview>(target, {
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
     });
     const user = review.status?.userInfo?.username;
@@ -24,10 +26,10 @@ export async function whoAmI(kube: Kube): Promise<Identity> {
     const status = httpStatusOf(err);
     if (status === 404 || status === 403) {
       // Older clusters or restricted users: fall back to the kubeconfig user's name.
-      const user = kube.config.getCurrentUser()?.name ?? 'unknown';
+      const user = target.user ?? 'unknown';
       return { user, label: ownerLabel(user) };
     }
-    throw apiError(err, 'asking the cluster who you are', kube.target.server);
+    throw apiError(err, 'asking the cluster who you are', target.server);
   }
 }
 

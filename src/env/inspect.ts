@@ -17,7 +17,7 @@ export interface EnvStatus extends EnvSummary {
 
 export async function envStatus(deps: EnvDeps, name: string): Promise<EnvStatus> {
   const kube = await connectKube(deps.sel, deps.env);
-  const [dep, pods] = await Promise.all([readEnv(kube, name), envPods(kube, name)]);
+  const [dep, pods] = await Promise.all([readEnv(kube.target, name), envPods(kube.target, name)]);
   const summary = summarize(dep, pods);
   const running = pods.find((p) => p.metadata?.name === summary.pod);
   return {
@@ -31,7 +31,7 @@ export async function envStatus(deps: EnvDeps, name: string): Promise<EnvStatus>
 /** The ledger, after writing what this laptop still holds back for it. */
 export async function envUsage(deps: EnvDeps, name: string, since?: Date): Promise<UsageEntry[]> {
   const kube = await connectKube(deps.sel, deps.env);
-  await readEnv(kube, name);
+  await readEnv(kube.target, name);
   const key = cacheKey(kube.target.server, kube.target.namespace, name);
   const { pending } = readEntry(deps.cacheDir, key);
   if (pending && pending.length > 0) {

@@ -16,7 +16,7 @@ export async function listEnvs(deps: EnvDeps, req: ListRequest): Promise<EnvSumm
   const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
   let selector = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-  if (!req.allOwners) selector += `,${LABEL_OWNER}=${(await whoAmI(kube)).label}`;
+  if (!req.allOwners) selector += `,${LABEL_OWNER}=${(await whoAmI(kube.target)).label}`;
   try {
     const [deps_, pods] = req.allNamespaces
       ? await Promise.all([

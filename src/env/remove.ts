@@ -17,7 +17,7 @@ export interface TargetRequest {
 export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume: boolean }): Promise<void> {
   const kube = await connectKube(deps.sel, deps.env);
   const ns = kube.target.namespace;
-  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  const [dep, me] = await Promise.all([readEnv(kube.target, req.name), whoAmI(kube.target)]);
   assertOwner(dep, me, req.anyOwner);
   try {
     deps.progress.step(`deleting deployment ${req.name}`);
@@ -40,7 +40,7 @@ export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume
 /** Scales the environment to zero; its volume and state stay. */
 export async function stopEnv(deps: EnvDeps, req: TargetRequest): Promise<void> {
   const kube = await connectKube(deps.sel, deps.env);
-  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  const [dep, me] = await Promise.all([readEnv(kube.target, req.name), whoAmI(kube.target)]);
   assertOwner(dep, me, req.anyOwner);
   deps.progress.step(`stopping ${req.name}`);
   await sleepEnv(kube, req.name);

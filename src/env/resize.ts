@@ -174,9 +174,9 @@ export async function resizeNamed(
   req: { name: string; to: Allocation; anyOwner: boolean; timeoutMs: number; replace: boolean },
 ): Promise<'resized' | 'recorded'> {
   const kube = await connectKube(deps.sel, deps.env);
-  const [dep, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+  const [dep, me] = await Promise.all([readEnv(kube.target, req.name), whoAmI(kube.target)]);
   assertOwner(dep, me, req.anyOwner);
-  const pod = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(kube, req.name)).find(isPodReady);
+  const pod = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(kube.target, req.name)).find(isPodReady);
   const key = cacheKey(kube.target.server, kube.target.namespace, req.name);
   if (!pod) {
     await recordAllocation(kube, req.name, req.to);

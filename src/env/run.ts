@@ -59,7 +59,7 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
   const command = req.shell ? shellInState(req.shell.term) : commandInState(req.argv);
   let kube: Kube | undefined;
   let target: KubeTarget | undefined = resolveFast(deps.sel, deps.env);
-  if (!target || req.allocation) {
+  if (!target) {
     kube = await connectKube(deps.sel, deps.env);
     target = kube.target;
   }
@@ -97,13 +97,13 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
     }
   }
   if (code === undefined) {
-    kube ??= await connectKube(deps.sel, deps.env);
-    const { pod, units } = await readyPod(kube, deps, req);
+    const typed = async () => (kube ??= await connectKube(deps.sel, deps.env));
+    const { pod, units } = await readyPod(target, typed, deps, req);
     entry = { pod: pod.metadata?.name ?? '', units, pending };
     writeEntry(deps.cacheDir, key, entry);
     began = deps.now();
     try {
-      code = await exec(kube.target, entry.pod ?? '');
+      code = await exec(target, entry.pod ?? '');
     } catch (err) {
       throw execError(err, req.name);
     }
@@ -136,12 +136,22 @@ async function ledger(deps: EnvDeps, target: KubeTarget, key: string, pending: U
   }
 }
 
-/** The ready pod of the environment at the asked allocation, waking it first if it sleeps. */
-async function readyPod(kube: Kube, deps: EnvDeps, req: RunRequest): Promise<{ pod: V1Pod; units: number }> {
-  const [found, me] = await Promise.all([readEnv(kube, req.name), whoAmI(kube)]);
+/**
+ * The ready pod of the environment at the asked allocation, waking it first if
+ * it sleeps. Finding a ready pod takes three plain calls; the typed client
+ * (`typed`) is loaded only to wake, wait or resize.
+ */
+async function readyPod(
+  target: KubeTarget,
+  typed: () => Promise<Kube>,
+  deps: EnvDeps,
+  req: RunRequest,
+): Promise<{ pod: V1Pod; units: number }> {
+  const [found, me] = await Promise.all([readEnv(target, req.name), whoAmI(target)]);
   assertOwner(found, me, req.anyOwner);
   let dep = found;
   if ((dep.spec?.replicas ?? 1) === 0) {
+    const kube = await typed();
     if (req.allocation) {
       // Nothing runs: the wake itself brings the new size.
       const annotations = { ...dep.metadata?.annotations, ...allocationAnnotations(req.allocation) };
@@ -152,13 +162,13 @@ async function readyPod(kube: Kube, deps: EnvDeps, req: RunRequest): Promise<{ p
     deps.progress.done();
     return { pod, units: recordedAllocation(dep).units };
   }
-  let pod = (await envPods(kube, req.name)).find(isPodReady);
+  let pod = (await envPods(target, req.name)).find(isPodReady);
   if (!pod) {
     deps.progress.step(`waiting for ${req.name} to start`);
-    pod = await waitReady(kube, req.name, { timeoutMs: req.wakeTimeoutMs, progress: deps.progress, signal: deps.signal });
+    pod = await waitReady(await typed(), req.name, { timeoutMs: req.wakeTimeoutMs, progress: deps.progress, signal: deps.signal });
   }
   if (req.allocation) {
-    pod = await resizeEnv(kube, deps, { dep, pod, to: req.allocation, wakeTimeoutMs: req.wakeTimeoutMs });
+    pod = await resizeEnv(await typed(), deps, { dep, pod, to: req.allocation, wakeTimeoutMs: req.wakeTimeoutMs });
   }
   deps.progress.done();
   return { pod, units: req.allocation?.units ?? recordedAllocation(dep).units };

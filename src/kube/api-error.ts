@@ -2,13 +2,24 @@ import { RunboxError, httpStatusOf } from '../errors.ts';
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
+const TLS_CODES = /CERT|VERIFY|SELF_SIGNED|ERR_TLS|ERR_SSL/;
+
+/** The TLS verification failure behind an error, if that is what happened. */
+function tlsCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && TLS_CODES.test(code)) return code;
+  }
+  return undefined;
+}
+
 /** Why the server could not be reached, if that is what happened. */
 function networkCode(err: unknown): string | undefined {
   let fetchFailed = false;
   let innermost: string | undefined;
   for (let e: unknown = err, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && (UNREACHABLE.has(code) || code.startsWith('ERR_TLS') || code.includes('CERT'))) return code;
+    if (typeof code === 'string' && UNREACHABLE.has(code)) return code;
     if (e instanceof Error) {
       if (e.message === 'fetch failed') fetchFailed = true;
       innermost = e.message;
@@ -35,6 +46,13 @@ export function statusMessage(err: unknown): string | undefined {
 /** Turns a failed API call into the one line the user sees. */
 export function apiError(err: unknown, doing: string, server?: string): RunboxError {
   if (err instanceof RunboxError) return err;
+  const tls = tlsCode(err);
+  if (tls) {
+    return new RunboxError(`cannot verify the API server's certificate${server ? ` at ${server}` : ''} while ${doing} (${tls})`, {
+      cause: err,
+      hint: "the kubeconfig's certificate-authority does not match the cluster; fetch a current kubeconfig",
+    });
+  }
   const net = networkCode(err);
   if (net) {
     return new RunboxError(`cannot reach the API server${server ? ` at ${server}` : ''} while ${doing} (${net})`, {

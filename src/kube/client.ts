@@ -68,6 +68,7 @@ export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): P
     context: kc.getCurrentContext(),
     tls,
     headers: { ...(opts.headers ?? {}) },
+    user: kc.getCurrentUser()?.name,
   };
   return {
     target,

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { RunboxError } from '../errors.ts';
+import { apiError } from './api-error.ts';
 import {
   Channel,
   SUBPROTOCOLS,
@@ -125,10 +126,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
               cause: err,
               hint: 'the API server or the network went away; run the command again',
             })
-          : new RunboxError(`cannot reach the API server at ${req.target.server} (${why})`, {
-              cause: err,
-              hint: 'check that the cluster is running and that --context/KUBECONFIG point at it',
-            }),
+          : apiError(err, `starting the command in pod ${req.pod}`, req.target.server),
       });
     });
 

@@ -63,8 +63,10 @@ describe('resolveFast', () => {
       context: 'certs',
       tls: { ca: Buffer.from('CA DATA'), cert: Buffer.from('CERT DATA'), key: Buffer.from('KEY FROM FILE') },
       headers: {},
+      user: 'certs',
     });
     expect(slow.server).toBe(fast?.server);
+    expect(slow.user).toBe('certs');
     expect(slow.namespace).toBe(fast?.namespace);
     expect(Buffer.from(slow.tls.ca!).toString()).toBe('CA DATA');
     expect(Buffer.from(slow.tls.cert!).toString()).toBe('CERT DATA');

@@ -124,5 +124,6 @@ export function resolveFast(sel: KubeSelection, env: NodeJS.ProcessEnv): KubeTar
     context: contextName,
     tls,
     headers,
+    user: userName,
   };
 }

@@ -44,3 +44,24 @@ export function requestJson(
     req.end(payload);
   });
 }
+
+/** A non-2xx answer, shaped like client-node's errors (code, body) so apiError reads both. */
+export class ApiStatusError extends Error {
+  readonly code: number;
+  readonly body: unknown;
+  constructor(code: number, body: unknown) {
+    super((body as { message?: string } | undefined)?.message ?? `HTTP ${code}`);
+    this.code = code;
+    this.body = body;
+  }
+}
+
+/** A JSON call that resolves to the body of a 2xx answer and throws ApiStatusError otherwise. */
+export async function callJson<T>(
+  target: KubeTarget,
+  opts: { method: string; path: string; body?: unknown; contentType?: string },
+): Promise<T> {
+  const res = await requestJson(target, opts);
+  if (res.status < 200 || res.status >= 300) throw new ApiStatusError(res.status, res.body);
+  return res.body as T;
+}

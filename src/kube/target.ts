@@ -16,6 +16,8 @@ export interface KubeTarget {
     servername?: string;
   };
   headers: Record<string, string>;
+  /** The kubeconfig user's name: who we are when the cluster cannot say. */
+  user?: string | undefined;
 }
 
 /** What the user chose on the command line, kubectl style. */
