@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from '../../src/kube/client.ts';
+import { execCapture } from './support/capture.ts';
 import { BUSYBOX, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
 import { RUNBOX, laptopEnv, runProgram, runbox } from './support/cli.ts';
 
@@ -56,6 +57,21 @@ describe('stdin and stdout streaming', () => {
       expect(peakKiB).toBeLessThan(150 * 1024);
     },
   );
+});
+
+describe('the sidecar', () => {
+  it("sees the worker's processes and reports what runs", async () => {
+    const running = runbox(['-n', ns, 'pipes', 'sleep', '4'], { env });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'runbox.dev/env=pipes' });
+    const pod = pods.items.find((p) => !p.metadata?.deletionTimestamp)!.metadata!.name!;
+    const read = `fetch('http://127.0.0.1:7717/status').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    const busy = await execCapture(await devCluster(ns), pod, 'sidecar', ['node', '-e', read]);
+    expect(JSON.parse(busy.stdout)).toEqual({ busy: 1, commands: ['sleep 4'] });
+    expect((await running).code).toBe(0);
+    const idle = await execCapture(await devCluster(ns), pod, 'sidecar', ['node', '-e', read]);
+    expect(JSON.parse(idle.stdout)).toEqual({ busy: 0, commands: [] });
+  });
 });
 
 describe('a pod lost mid-command', () => {
