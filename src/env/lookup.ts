@@ -29,7 +29,7 @@ export async function readEnv(target: KubeTarget, name: string): Promise<V1Deplo
   return dep;
 }
 
-export function notFound(name: string, namespace: string): RunboxError {
+function notFound(name: string, namespace: string): RunboxError {
   return new RunboxError(`environment ${name} not found in namespace ${namespace}`, {
     hint: `create it with: runbox create ${name} --image IMAGE (or check -n/--context)`,
   });

@@ -9,7 +9,6 @@ export interface Kube {
   target: KubeTarget;
   core: k8s.CoreV1Api;
   apps: k8s.AppsV1Api;
-  auth: k8s.AuthenticationV1Api;
   config: k8s.KubeConfig;
   lib: typeof k8s;
 }
@@ -74,7 +73,6 @@ export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): P
     target,
     core: kc.makeApiClient(lib.CoreV1Api),
     apps: kc.makeApiClient(lib.AppsV1Api),
-    auth: kc.makeApiClient(lib.AuthenticationV1Api),
     config: kc,
     lib,
   };
