@@ -1,8 +1,7 @@
 import { RunboxError, httpStatusOf } from '../errors.ts';
 import { connectKube, type Kube } from '../kube/client.ts';
-import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { apiError } from '../kube/api-error.ts';
-import { waitFor } from '../kube/watch.ts';
+import { exists, waitDeleted } from './wait-deleted.ts';
 import type { EnvDeps } from './deps.ts';
 import { whoAmI } from './identity.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY, volumeClaimName } from './names.ts';
@@ -66,14 +65,6 @@ export async function createEnv(deps: EnvDeps, req: CreateRequest): Promise<EnvS
   }
 }
 
-async function exists<T>(read: () => Promise<T>, kube: Kube, doing: string): Promise<T | undefined> {
-  try {
-    return await read();
-  } catch (err) {
-    if (httpStatusOf(err) === 404) return undefined;
-    throw apiError(err, doing, kube.target.server);
-  }
-}
 
 /** Deletes what this create made and waits until it is gone, so a retry starts clean. */
 async function removeCreated(kube: Kube, name: string, created: ('claim' | 'deployment')[]): Promise<void> {
@@ -81,23 +72,25 @@ async function removeCreated(kube: Kube, name: string, created: ('claim' | 'depl
   const ignore404 = (err: unknown) => {
     if (httpStatusOf(err) !== 404) throw apiError(err, `cleaning up ${name}`, kube.target.server);
   };
+  const claim = volumeClaimName(name);
   if (created.includes('deployment')) {
     await kube.apps
       .deleteNamespacedDeployment({ name, namespace: ns, propagationPolicy: 'Foreground' })
       .catch(ignore404);
   }
-  if (!created.includes('claim')) return;
-  const claim = volumeClaimName(name);
-  await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }).catch(ignore404);
-  // The claim stays (pvc-protection) until the pod that mounts it is gone.
-  // Watching from the version just read cannot miss the deletion.
-  const current = await exists(() => kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }), kube, 'checking the volume');
-  if (!current) return;
-  await waitFor<V1PersistentVolumeClaim, true>(kube, {
-    path: `/api/v1/namespaces/${ns}/persistentvolumeclaims`,
-    query: { fieldSelector: `metadata.name=${claim}`, resourceVersion: current.metadata?.resourceVersion ?? '0' },
-    timeoutMs: 60_000,
-    onTimeout: () => new RunboxError(`volume ${claim} is still being deleted; check kubectl get pvc ${claim}`),
-    decide: (phase) => (phase === 'DELETED' ? { done: true } : undefined),
-  });
+  if (created.includes('claim')) {
+    await kube.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }).catch(ignore404);
+  }
+  // Foreground deletion keeps the Deployment until its pods are gone, and the
+  // claim stays (pvc-protection) until no pod mounts it.
+  if (created.includes('deployment')) {
+    await waitDeleted(kube, `/apis/apps/v1/namespaces/${ns}/deployments`, name, () =>
+      kube.apps.readNamespacedDeployment({ name, namespace: ns }),
+    );
+  }
+  if (created.includes('claim')) {
+    await waitDeleted(kube, `/api/v1/namespaces/${ns}/persistentvolumeclaims`, claim, () =>
+      kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }),
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { apiError } from '../kube/api-error.ts';
 import type { EnvDeps } from './deps.ts';
 import { assertOwner, whoAmI } from './identity.ts';
 import { readEnv } from './lookup.ts';
+import { waitDeleted } from './wait-deleted.ts';
 import { usageLedgerName, volumeClaimName } from './names.ts';
 import { cacheKey, writeEntry } from './pod-cache.ts';
 import { sleepEnv } from './scale.ts';
@@ -32,6 +33,17 @@ export async function deleteEnv(deps: EnvDeps, req: TargetRequest & { keepVolume
     }
   } catch (err) {
     throw apiError(err, `deleting ${req.name}`, kube.target.server);
+  }
+  // As kubectl delete: return once it is gone, so the name can be used again at once.
+  deps.progress.step(`waiting for ${req.name} to be gone`);
+  await waitDeleted(kube, `/apis/apps/v1/namespaces/${ns}/deployments`, req.name, () =>
+    kube.apps.readNamespacedDeployment({ name: req.name, namespace: ns }),
+  );
+  if (!req.keepVolume) {
+    const claim = volumeClaimName(req.name);
+    await waitDeleted(kube, `/api/v1/namespaces/${ns}/persistentvolumeclaims`, claim, () =>
+      kube.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }),
+    );
   }
   writeEntry(deps.cacheDir, cacheKey(kube.target.server, ns, req.name), { pod: undefined, ...(req.keepVolume ? {} : { pending: [] }) });
   deps.progress.done(`deleted ${req.name}${req.keepVolume ? ` (volume ${volumeClaimName(req.name)} and usage ledger kept)` : ''}`);

@@ -82,9 +82,12 @@ describe('execInPod', () => {
     await expect(run).rejects.toMatchObject({ status: 403, message: 'pods "p" is forbidden' });
   });
 
-  it('treats a container the kubelet no longer has as a stale pod', async () => {
+  it.each([
+    'container not found ("worker")',
+    'Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "74": task 691c35 not found: not found',
+  ])('treats a container the runtime no longer has as a stale pod: %s', async (message) => {
     const target = await peer((ws) => {
-      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', message: 'container not found ("worker")' }))]));
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', message }))]));
       ws.close();
     });
     const run = execInPod({ target, pod: 'p', container: 'worker', command: ['true'], stdin: null, stdout: collect().stream, stderr: collect().stream });

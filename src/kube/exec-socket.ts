@@ -52,7 +52,8 @@ export class ExecUpgradeError extends RunboxError {
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_LOW_WATER = 1024 * 1024;
 // What the kubelet answers for a container that is gone (pod deleted or restarting).
-const CONTAINER_GONE = /container not found|No such container|container .* is not running/i;
+const CONTAINER_GONE =
+  /container not found|No such container|container .* is not running|task [0-9a-f]+ not found|cannot exec in a (stopped|deleted)/i;
 // Newer API servers flush output after the status: wait for the close, but not forever.
 const CLOSE_GRACE_MS = 5_000;
 

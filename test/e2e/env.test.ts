@@ -112,11 +112,11 @@ describe('commands', () => {
   it('deletes the environment and its volume', async () => {
     const r = await rb('delete', 'myrb', '--yes');
     expect(r.code).toBe(0);
-    await waitFor('deployment and claim gone', 60_000, async () => {
-      const deps = await kube.apps.listNamespacedDeployment({ namespace: ns });
-      const pvcs = await kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns });
-      return deps.items.length === 0 && pvcs.items.length === 0;
-    });
+    // Like kubectl delete, it returns once they are gone.
+    const deps = await kube.apps.listNamespacedDeployment({ namespace: ns });
+    const pvcs = await kube.core.listNamespacedPersistentVolumeClaim({ namespace: ns });
+    const ledgers = await kube.core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'runbox.dev/env=myrb' });
+    expect([...deps.items, ...pvcs.items, ...ledgers.items]).toEqual([]);
     expect((await rb('myrb', 'true')).code).toBe(125);
   });
 });
