@@ -1,5 +1,3 @@
-import { RunboxError } from '../errors.ts';
-
 /*
  * Names and labels of an environment's objects: deterministic, so every
  * operation (and the controller) finds the same objects from the name alone.
@@ -30,22 +28,15 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Leaves room for the `-data` suffix of the volume claim.
 const MAX_NAME = 58;
 
-/** Every problem with an environment name, empty when it is valid. */
+/** Every problem with an environment name, as messages; empty when it is valid. */
 export function nameProblems(name: string): string[] {
   const problems: string[] = [];
-  if (name.length === 0) return ['the name is empty'];
-  if (name.length > MAX_NAME) problems.push(`it is longer than ${MAX_NAME} characters`);
-  if (!DNS_LABEL.test(name)) {
-    problems.push('it must consist of lower-case letters, digits and "-", and start and end with a letter or digit');
+  if (name.length === 0) problems.push('the name is empty');
+  else {
+    if (name.length > MAX_NAME) problems.push(`it is longer than ${MAX_NAME} characters`);
+    if (!DNS_LABEL.test(name)) {
+      problems.push('it must consist of lower-case letters, digits and "-", and start and end with a letter or digit');
+    }
   }
-  return problems;
-}
-
-export function assertValidName(name: string): void {
-  const problems = nameProblems(name);
-  if (problems.length > 0) {
-    throw new RunboxError(`invalid environment name "${name}": ${problems.join('; ')}`, {
-      hint: 'use a DNS label such as myrb or train-2',
-    });
-  }
+  return problems.map((p) => `invalid environment name "${name}": ${p}`);
 }

@@ -3,7 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { RunboxError } from '../errors.ts';
 import { connectKube, type Kube } from '../kube/client.ts';
 import { SIGNAL_EXIT_BASE } from '../kube/exec-protocol.ts';
-import { ExecUpgradeError, execInPod, type Terminal } from '../kube/exec-socket.ts';
+import { ExecFailedError, ExecUpgradeError, execInPod, type Terminal } from '../kube/exec-socket.ts';
 import { resolveFast } from '../kube/kubeconfig-fast.ts';
 import { requestJson } from '../kube/rest.ts';
 import type { KubeTarget } from '../kube/target.ts';
@@ -13,7 +13,7 @@ import { envPods, readEnv } from './lookup.ts';
 import { ANNOTATION, WORKER } from './names.ts';
 import { cacheKey, readEntry, writeEntry } from './pod-cache.ts';
 import { resizeEnv } from './resize.ts';
-import { allocationAnnotations, recordedAllocation, type Allocation } from './resources-state.ts';
+import { recordedAllocation, type Allocation } from './resources-state.ts';
 import { sleepEnv } from './scale.ts';
 import { commandInState, shellInState } from './shell-state.ts';
 import { isPodReady } from './status.ts';
@@ -92,8 +92,8 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
     try {
       code = await exec(target, entry.pod);
     } catch (err) {
-      if (!(err instanceof ExecUpgradeError) || err.status === 401 || err.status === 403) throw execError(err, req.name);
-      deps.debug(`remembered pod ${entry.pod} is gone (${err.status} ${err.message}); looking it up`);
+      if (!(await stalePod(target, entry.pod, err))) throw execError(err, req.name);
+      deps.debug(`remembered pod ${entry.pod} is gone (${(err as Error).message}); looking it up`);
     }
   }
   if (code === undefined) {
@@ -147,20 +147,13 @@ async function readyPod(
   deps: EnvDeps,
   req: RunRequest,
 ): Promise<{ pod: V1Pod; units: number }> {
-  const [found, me] = await Promise.all([readEnv(target, req.name), whoAmI(target)]);
-  assertOwner(found, me, req.anyOwner);
-  let dep = found;
+  const [dep, me] = await Promise.all([readEnv(target, req.name), whoAmI(target)]);
+  assertOwner(dep, me, req.anyOwner);
   if ((dep.spec?.replicas ?? 1) === 0) {
-    const kube = await typed();
-    if (req.allocation) {
-      // Nothing runs: the wake itself brings the new size.
-      const annotations = { ...dep.metadata?.annotations, ...allocationAnnotations(req.allocation) };
-      dep = { ...dep, metadata: { ...dep.metadata, annotations } };
-      await recordAnnotations(kube, req.name, allocationAnnotations(req.allocation));
-    }
-    const pod = await wakeEnv(kube, deps, dep, req.wakeTimeoutMs);
+    // Nothing runs: the wake itself brings a new size.
+    const pod = await wakeEnv(await typed(), deps, { dep, to: req.allocation, timeoutMs: req.wakeTimeoutMs });
     deps.progress.done();
-    return { pod, units: recordedAllocation(dep).units };
+    return { pod, units: req.allocation?.units ?? recordedAllocation(dep).units };
   }
   let pod = (await envPods(target, req.name)).find(isPodReady);
   if (!pod) {
@@ -172,13 +165,6 @@ async function readyPod(
   }
   deps.progress.done();
   return { pod, units: req.allocation?.units ?? recordedAllocation(dep).units };
-}
-
-async function recordAnnotations(kube: Kube, name: string, annotations: Record<string, string>): Promise<void> {
-  await kube.apps.patchNamespacedDeployment(
-    { name, namespace: kube.target.namespace, body: { metadata: { annotations } } },
-    kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.MergePatch),
-  );
 }
 
 function execError(err: unknown, env: string): RunboxError {
@@ -201,18 +187,32 @@ function execError(err: unknown, env: string): RunboxError {
   return new RunboxError(`running the command in ${env} failed`, { cause: err });
 }
 
-/**
- * A command killed by a signal may have died with its pod (deleted, evicted,
- * scaled down): say so, since the exit code alone does not. Only asked after
- * such an exit, so it costs nothing on the usual path.
- */
-async function explainKill(deps: EnvDeps, target: KubeTarget, pod: string, name: string, code: number): Promise<void> {
+/** Whether the pod is deleted or being deleted (one GET, only asked after a failure). */
+async function podGoingAway(target: KubeTarget, pod: string): Promise<boolean> {
   const res = await requestJson(target, {
     method: 'GET',
     path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(pod)}`,
   }).catch(() => undefined);
-  const deleting = res?.status === 404 || Boolean((res?.body as { metadata?: { deletionTimestamp?: string } })?.metadata?.deletionTimestamp);
-  if (deleting) {
+  return res?.status === 404 || Boolean((res?.body as { metadata?: { deletionTimestamp?: string } })?.metadata?.deletionTimestamp);
+}
+
+/**
+ * Whether a failed exec on the remembered pod means only that the pod is gone,
+ * so that the command may run on the environment's current pod instead: the
+ * upgrade was refused (not for credentials), or the command never started and
+ * the pod is going away (whatever words the runtime used to say so).
+ */
+async function stalePod(target: KubeTarget, pod: string, err: unknown): Promise<boolean> {
+  if (err instanceof ExecUpgradeError) return err.status !== 401 && err.status !== 403;
+  return err instanceof ExecFailedError && err.untouched && (await podGoingAway(target, pod));
+}
+
+/**
+ * A command killed by a signal may have died with its pod (deleted, evicted,
+ * scaled down): say so, since the exit code alone does not.
+ */
+async function explainKill(deps: EnvDeps, target: KubeTarget, pod: string, name: string, code: number): Promise<void> {
+  if (await podGoingAway(target, pod)) {
     deps.notice(`the command was killed (exit ${code}) because pod ${pod} of ${name} is being deleted; run it again to start a new one`);
   }
 }

@@ -4,7 +4,7 @@ import { apiError } from '../kube/api-error.ts';
 import { waitFor } from '../kube/watch.ts';
 import { RunboxError } from '../errors.ts';
 
-export async function setReplicas(kube: Kube, name: string, replicas: number): Promise<void> {
+async function setReplicas(kube: Kube, name: string, replicas: number): Promise<void> {
   try {
     await kube.apps.patchNamespacedDeploymentScale(
       { name, namespace: kube.target.namespace, body: { spec: { replicas } } },

@@ -4,7 +4,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RunboxError } from '../errors.ts';
-import { ExecUpgradeError, execInPod } from './exec-socket.ts';
+import { ExecFailedError, ExecUpgradeError, execInPod } from './exec-socket.ts';
 import type { KubeTarget } from './target.ts';
 
 // The client against a local websocket peer that speaks the channel protocol,
@@ -82,16 +82,25 @@ describe('execInPod', () => {
     await expect(run).rejects.toMatchObject({ status: 403, message: 'pods "p" is forbidden' });
   });
 
-  it.each([
-    'container not found ("worker")',
-    'Internal error occurred: error executing command in container: failed to exec in container: failed to create exec "74": task 691c35 not found: not found',
-  ])('treats a container the runtime no longer has as a stale pod: %s', async (message) => {
+  it('marks a command that never started and consumed nothing as safe to run elsewhere', async () => {
     const target = await peer((ws) => {
+      const message = 'error executing command in container: container is in CONTAINER_EXITED state';
       ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', message }))]));
       ws.close();
     });
     const run = execInPod({ target, pod: 'p', container: 'worker', command: ['true'], stdin: null, stdout: collect().stream, stderr: collect().stream });
-    await expect(run).rejects.toMatchObject({ status: 404 });
+    await expect(run).rejects.toThrow(ExecFailedError);
+    await expect(run).rejects.toMatchObject({ untouched: true, message: expect.stringContaining('CONTAINER_EXITED') });
+  });
+
+  it('does not mark a failure after output as safe to repeat', async () => {
+    const target = await peer((ws) => {
+      ws.send(Buffer.concat([Buffer.from([1]), Buffer.from('some output')]));
+      ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify({ status: 'Failure', message: 'boom' }))]));
+      ws.close();
+    });
+    const run = execInPod({ target, pod: 'p', container: 'worker', command: ['true'], stdin: null, stdout: collect().stream, stderr: collect().stream });
+    await expect(run).rejects.toMatchObject({ untouched: false });
   });
 
   it('fails clearly when the connection drops before the command finished', async () => {

@@ -39,6 +39,18 @@ export interface ExecRequest {
   pingIntervalMs?: number;
 }
 
+/**
+ * The command could not be started (a Failure status that is no exit code).
+ * `untouched`: no stdin was read and no output came, so running it elsewhere is safe.
+ */
+export class ExecFailedError extends RunboxError {
+  readonly untouched: boolean;
+  constructor(message: string, untouched: boolean) {
+    super(message);
+    this.untouched = untouched;
+  }
+}
+
 /** The API server refused the upgrade (pod gone, RBAC, bad container...). */
 export class ExecUpgradeError extends RunboxError {
   readonly status: number;
@@ -51,9 +63,6 @@ export class ExecUpgradeError extends RunboxError {
 // Outbound flow control: stop reading stdin while this much is unsent.
 const SEND_HIGH_WATER = 4 * 1024 * 1024;
 const SEND_LOW_WATER = 1024 * 1024;
-// What the kubelet answers for a container that is gone (pod deleted or restarting).
-const CONTAINER_GONE =
-  /container not found|No such container|container .* is not running|task [0-9a-f]+ not found|cannot exec in a (stopped|deleted)/i;
 // Newer API servers flush output after the status: wait for the close, but not forever.
 const CLOSE_GRACE_MS = 5_000;
 
@@ -145,7 +154,9 @@ export function execInPod(req: ExecRequest): Promise<number> {
 
     // Inbound flow control: pause the socket while a local stream is full.
     let blocked = 0;
+    let outputSeen = false;
     const deliver = (out: Writable, payload: Buffer) => {
+      outputSeen = true;
       if (out.write(payload)) return;
       if (blocked++ === 0) ws.pause();
       out.once('drain', () => {
@@ -182,12 +193,8 @@ export function execInPod(req: ExecRequest): Promise<number> {
         });
       } else if (outcome.kind === 'exited') {
         settle({ code: outcome.code });
-      } else if (CONTAINER_GONE.test(outcome.message) && !stdinUsed()) {
-        // The kubelet no longer has the container (the pod is going away). Nothing
-        // was consumed yet, so this is as retryable as a refused upgrade.
-        settle({ error: new ExecUpgradeError(404, outcome.message) });
       } else {
-        settle({ error: new RunboxError(`exec in pod ${req.pod} failed: ${outcome.message}`) });
+        settle({ error: new ExecFailedError(`exec in pod ${req.pod} failed: ${outcome.message}`, !stdinUsed() && !outputSeen) });
       }
     });
   });

@@ -20,7 +20,7 @@ export const DEFAULT_SIDECAR_IMAGE = 'runbox/sidecar:0.1.0';
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
 
 export function validateCreate(name: string, o: CreateOptions, env: NodeJS.ProcessEnv): { problems: string[]; req: CreateRequest } {
-  const problems = nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`);
+  const problems = nameProblems(name);
   const allocation = Number(o.allocate);
   if (!(allocation > 0)) problems.push(`--allocate must be a number above 0, not "${o.allocate}"`);
   if (!QUANTITY.test(o.volumeSize)) problems.push(`--volume-size must be a quantity such as 10Gi, not "${o.volumeSize}"`);

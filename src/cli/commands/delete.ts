@@ -10,8 +10,6 @@ interface DeleteOptions extends GlobalOptions {
   anyOwner?: boolean;
 }
 
-const nameCheck = (name: string) => nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`);
-
 async function confirm(ctx: CliContext, question: string): Promise<boolean> {
   const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
   try {
@@ -30,7 +28,7 @@ export function deleteCommand(ctx: CliContext): Command {
     .option('--keep-volume', 'keep the /data volume (a later create with the same name reuses it)')
     .option('--any-owner', "act on somebody else's environment")
     .action(async (name: string, o: DeleteOptions) => {
-      rejectProblems(nameCheck(name));
+      rejectProblems(nameProblems(name));
       if (ctx.io.stdin.isTTY && ctx.io.stderr.isTTY && !o.yes) {
         const what = o.keepVolume ? `environment ${name}` : `environment ${name} and its volume (all files in /data)`;
         if (!(await confirm(ctx, `Delete ${what}?`))) throw new RunboxError('not deleted', { exitCode: 1 });
@@ -46,7 +44,7 @@ export function stopCommand(ctx: CliContext): Command {
     .argument('<name>', 'environment name')
     .option('--any-owner', "act on somebody else's environment")
     .action(async (name: string, o: DeleteOptions) => {
-      rejectProblems(nameCheck(name));
+      rejectProblems(nameProblems(name));
       const { stopEnv } = await import('../../env/remove.ts');
       await stopEnv(envDeps(ctx, o, { quiet: false }), { name, anyOwner: Boolean(o.anyOwner) });
     });

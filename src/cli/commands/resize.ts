@@ -5,8 +5,6 @@ import { envDeps, outputFormat, rejectProblems, withGlobals, type CliContext, ty
 import { shortAge, table } from '../format.ts';
 import { parseAllocation, type AllocationOptions } from './allocation-options.ts';
 
-const nameCheck = (name: string) => nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`);
-
 interface ResizeOptions extends GlobalOptions, AllocationOptions {
   anyOwner?: boolean;
   replace?: boolean;
@@ -25,7 +23,7 @@ export function resizeCommand(ctx: CliContext): Command {
     .option('--timeout <seconds>', 'how long to wait for a replaced pod', '300')
     .action(async (name: string, units: string | undefined, o: ResizeOptions) => {
       const parsed = parseAllocation({ allocate: units, cpu: o.cpu, memory: o.memory });
-      const problems = [...nameCheck(name), ...parsed.problems];
+      const problems = [...nameProblems(name), ...parsed.problems];
       if (!parsed.allocation && parsed.problems.length === 0) problems.push('give the units, or --cpu and --memory');
       rejectProblems(problems);
       await resizeNamed(envDeps(ctx, o, { quiet: false }), {
@@ -61,7 +59,7 @@ export function usageCommand(ctx: CliContext): Command {
     .action(async (name: string, o: UsageOptions) => {
       const since = o.since === undefined ? undefined : parseSince(o.since, ctx.io.now());
       rejectProblems([
-        ...nameCheck(name),
+        ...nameProblems(name),
         ...(o.since !== undefined && !since ? [`--since must be like 1h, 30m, 7d or an ISO date, not "${o.since}"`] : []),
       ]);
       const { envUsage } = await import('../../env/inspect.ts');
@@ -82,7 +80,7 @@ export function statusCommand(ctx: CliContext): Command {
     .description('show one environment: state, allocation, pod, node')
     .argument('<name>', 'environment name')
     .action(async (name: string, o: GlobalOptions) => {
-      rejectProblems(nameCheck(name));
+      rejectProblems(nameProblems(name));
       const { envStatus } = await import('../../env/inspect.ts');
       const s = await envStatus(envDeps(ctx, o, { quiet: true }), name);
       if (outputFormat(o) === 'json') {

@@ -12,7 +12,7 @@ interface RunOptions extends GlobalOptions, AllocationOptions {
 }
 
 export function runProblems(name: string, argv: string[], o: RunOptions): string[] {
-  const problems = nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`);
+  const problems = nameProblems(name);
   if (argv.length === 0) problems.push('no command given (runbox NAME CMD [ARGS...])');
   if (!(Number(o.timeout) > 0)) problems.push(`--timeout must be a number of seconds, not "${o.timeout}"`);
   return [...problems, ...parseAllocation(o).problems];

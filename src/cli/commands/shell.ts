@@ -28,7 +28,7 @@ export function shellCommand(ctx: CliContext): Command {
     .option('--any-owner', "act on somebody else's environment")
     .option('--timeout <seconds>', 'how long to wait for a sleeping environment to wake', '300')
     .action(async (name: string, o: ShellOptions) => {
-      rejectProblems(nameProblems(name).map((p) => `invalid environment name "${name}": ${p}`));
+      rejectProblems(nameProblems(name));
       const { io } = ctx;
       if (!io.stdin.isTTY || !io.stdin.setRawMode) {
         throw new RunboxError('runbox shell needs a terminal on stdin', {
