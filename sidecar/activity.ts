@@ -1,35 +1,42 @@
 import { readdir, readFile } from 'node:fs/promises';
+import {
+  AGENT_MARKER,
+  PROLOGUE_MODES,
+  PROLOGUE_NAME,
+  SANDBOX_PROCESS,
+  WORKER_IDLE_PROCESSES,
+  type SidecarStatus,
+} from '../src/contract/sidecar.ts';
 
-/** What runs in the worker container besides its idle command. */
-export interface WorkerActivity {
-  busy: number;
-  commands: string[];
-}
-
-// The worker's own long sleep (see src/env/spec.ts) and the sandbox: not activity.
-// A user's `sleep 60` is.
-const IDLE = new Set(['sleep 2147483647', '/pause']);
+/** runbox's prologue waiting for its command's process, which is counted itself. */
+const waitingPrologue = (argv: string[]) => argv[1] === '-c' && argv[3] === PROLOGUE_NAME && argv[4] === PROLOGUE_MODES.pipes;
 
 const read = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 
 /**
- * Counts user processes in the worker (shareProcessNamespace makes them
- * visible here). Processes of the sidecar's own container (its cgroup) are
- * not the worker's, whatever they run; nor are the sandbox and the worker's
- * long sleep.
+ * What runs in the pod (shareProcessNamespace makes every container's
+ * processes visible here): the worker's processes other than its idle command,
+ * and runbox agents (sync, snapshot) exec'd into this container. The sandbox,
+ * the sidecar's own server and anything else in its container (a probe, a
+ * debugging shell) are not activity.
  */
-export async function workerActivity(proc: string, self: number): Promise<WorkerActivity> {
+export async function podActivity(proc: string, self: number): Promise<SidecarStatus> {
   const ownCgroup = await read(`${proc}/${self}/cgroup`);
   const commands: string[] = [];
+  const agents: string[] = [];
   for (const entry of await readdir(proc)) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === 1 || pid === self) continue;
     const [cmdline, cgroup] = await Promise.all([read(`${proc}/${pid}/cmdline`), read(`${proc}/${pid}/cgroup`)]);
     if (cmdline === undefined) continue; // exited while we looked
-    if (ownCgroup !== undefined && cgroup === ownCgroup) continue;
-    const argv = cmdline.replace(/\0+$/, '').replaceAll('\0', ' ');
-    if (argv === '' || IDLE.has(argv)) continue;
-    commands.push(argv);
+    const argv = cmdline.replace(/\0+$/, '').split('\0');
+    const line = argv.join(' ');
+    if (ownCgroup !== undefined && cgroup === ownCgroup) {
+      if (argv.includes(AGENT_MARKER)) agents.push(line);
+      continue;
+    }
+    if (line === '' || line === SANDBOX_PROCESS || WORKER_IDLE_PROCESSES.includes(line) || waitingPrologue(argv)) continue;
+    commands.push(line);
   }
-  return { busy: commands.length, commands };
+  return { busy: commands.length + agents.length, commands, agents };
 }

@@ -1,17 +1,18 @@
 // The runbox sidecar: runs beside the worker in every environment pod and
-// answers the status endpoint the readiness probe and the idle controller use.
+// answers the endpoints the readiness probe, the CLI and the controller use.
 import { createServer } from 'node:http';
-import { workerActivity } from './activity.ts';
+import { SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
+import { podActivity } from './activity.ts';
 
-const port = Number(process.env.RUNBOX_SIDECAR_PORT ?? 7717);
+const port = Number(process.env[SIDECAR_PORT_VARIABLE] ?? SIDECAR_PORT);
 
 const server = createServer((req, res) => {
-  if (req.url === '/healthz') {
+  if (req.url === SIDECAR_ENDPOINT.health) {
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     return;
   }
-  if (req.url === '/status') {
-    workerActivity('/proc', process.pid)
+  if (req.url === SIDECAR_ENDPOINT.status) {
+    podActivity('/proc', process.pid)
       .then((status) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status)))
       .catch((err: Error) => res.writeHead(500).end(`${err.message}\n`));
     return;

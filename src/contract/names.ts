@@ -1,0 +1,34 @@
+/*
+ * Names, labels and annotations shared by the CLI, the sidecar and the
+ * controller. Deterministic, so every program finds an environment's objects
+ * from its name alone. Imports nothing.
+ */
+
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_ENV = 'runbox.dev/env';
+export const LABEL_OWNER = 'runbox.dev/owner';
+export const MANAGED_BY = 'runbox';
+
+export const ANNOTATION = {
+  owner: 'runbox.dev/owner',
+  image: 'runbox.dev/image',
+  allocation: 'runbox.dev/allocation',
+  /** The worker's exact resources as JSON {cpu, memory}: what a wake applies. */
+  resources: 'runbox.dev/resources',
+  lastActivity: 'runbox.dev/last-activity',
+  /** On the pod template: set to force a new pod (as kubectl rollout restart). */
+  replacedAt: 'runbox.dev/replaced-at',
+} as const;
+
+/** The environment's containers. */
+export const WORKER = 'worker';
+export const SIDECAR = 'sidecar';
+/** Where the environment's volume is mounted in both containers. */
+export const DATA_PATH = '/data';
+/** The worker's environment variable naming its environment. */
+export const ENV_VARIABLE = 'RUNBOX_ENV';
+
+export const volumeClaimName = (env: string): string => `${env}-data`;
+export const usageLedgerName = (env: string): string => `${env}-usage`;
+/** Shards of the usage ledger, one per period (see src/env/usage). */
+export const usageShardName = (env: string, period: string): string => `${env}-usage-${period}`;

@@ -1,0 +1,51 @@
+/*
+ * The contract between the worker, the sidecar and their callers (CLI,
+ * controller): the sidecar's port and endpoints, the /status answer, and the
+ * worker's idle command. Imports nothing.
+ */
+
+export const SIDECAR_PORT = 7717;
+export const SIDECAR_PORT_VARIABLE = 'RUNBOX_SIDECAR_PORT';
+
+export const SIDECAR_ENDPOINT = {
+  /** Liveness of the sidecar itself: 200 "ok". */
+  health: '/healthz',
+  /** What runs in the environment: a SidecarStatus as JSON. */
+  status: '/status',
+} as const;
+
+/**
+ * The worker's own command: it only keeps the container alive, and ends at
+ * once on SIGTERM (a plain `sleep` as pid 1 ignores it, so every stop would
+ * wait out the grace period). Its processes, as the process table shows them
+ * (argv joined by spaces), are not activity.
+ */
+const IDLE_SCRIPT = "trap 'exit 0' TERM; sleep 2147483647 & wait";
+export const WORKER_IDLE_COMMAND = ['/bin/sh', '-c', IDLE_SCRIPT] as const;
+export const WORKER_IDLE_PROCESSES: readonly string[] = [WORKER_IDLE_COMMAND.join(' '), 'sleep 2147483647'];
+/** The pod sandbox's process, visible with shareProcessNamespace. */
+export const SANDBOX_PROCESS = '/pause';
+
+/**
+ * How runbox's command prologue shows in the process table:
+ * `/bin/sh -c SCRIPT runbox MODE RUN-ID ARGV...`. In pipes mode it only waits
+ * for its child, which shows itself: the prologue is then not counted again.
+ */
+export const PROLOGUE_NAME = 'runbox';
+export const PROLOGUE_MODES = { pipes: 'pipes', tty: 'tty', shell: 'shell' } as const;
+
+/**
+ * argv[1] of a runbox agent exec'd into the sidecar container (sync,
+ * snapshot): such a process is activity, unlike the sidecar's own server.
+ */
+export const AGENT_MARKER = 'runbox-agent';
+
+/** The answer of GET /status. */
+export interface SidecarStatus {
+  /** How many things run: worker processes plus agent sessions. */
+  busy: number;
+  /** The worker's processes other than its idle command, as argv lines. */
+  commands: string[];
+  /** Agents at work in the sidecar (sync, snapshot), as argv lines. */
+  agents: string[];
+}
