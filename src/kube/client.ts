@@ -1,21 +1,21 @@
-import type * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { RunboxError } from '../errors.ts';
-import { kubeconfigFiles } from './kubeconfig-fast.ts';
+import { kubeconfigFiles, resolveFast } from './kubeconfig-fast.ts';
 import type { KubeSelection, KubeTarget } from './target.ts';
 
-/** The typed API, loaded only off the hot path (client-node is heavy to import). */
-export interface Kube {
-  target: KubeTarget;
-  core: k8s.CoreV1Api;
-  apps: k8s.AppsV1Api;
-  config: k8s.KubeConfig;
-  lib: typeof k8s;
+/**
+ * Resolves where and as whom to talk to the cluster. Static credentials are
+ * read by our own small reader; anything else (exec plugins, auth providers,
+ * in-cluster config) goes through client-node's KubeConfig, loaded only then.
+ */
+export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): Promise<KubeTarget> {
+  return resolveFast(sel, env) ?? (await connectSlow(sel, env));
 }
 
-export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): Promise<Kube> {
-  const lib = await import('@kubernetes/client-node');
-  const kc = new lib.KubeConfig();
+/** client-node's KubeConfig: every kind of kubeconfig credential. */
+export async function connectSlow(sel: KubeSelection, env: NodeJS.ProcessEnv): Promise<KubeTarget> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
   const files = kubeconfigFiles(sel, env).filter((f) => sel.kubeconfig || existsSync(f));
   if (files.length === 0 && !env.KUBERNETES_SERVICE_HOST) {
     throw new RunboxError(`no kubeconfig found (looked in ${kubeconfigFiles(sel, env).join(', ')})`, {
@@ -30,7 +30,7 @@ export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): P
         continue;
       }
       // As kubectl: with several KUBECONFIG files the first current-context wins.
-      const more = new lib.KubeConfig();
+      const more = new KubeConfig();
       more.loadFromFile(file);
       kc.mergeConfig(more, true);
     }
@@ -54,26 +54,19 @@ export async function connectKube(sel: KubeSelection, env: NodeJS.ProcessEnv): P
   }
   const current = kc.getContextObject(kc.getCurrentContext());
   const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; headers?: Record<string, string>; rejectUnauthorized?: boolean; servername?: string } = {};
-  await kc.applyToHTTPSOptions(opts as Parameters<k8s.KubeConfig['applyToHTTPSOptions']>[0]);
+  await kc.applyToHTTPSOptions(opts as Parameters<typeof kc.applyToHTTPSOptions>[0]);
   const tls: KubeTarget['tls'] = {};
   if (opts.ca) tls.ca = opts.ca;
   if (opts.cert) tls.cert = opts.cert;
   if (opts.key) tls.key = opts.key;
   if (opts.rejectUnauthorized === false) tls.rejectUnauthorized = false;
   if (opts.servername) tls.servername = opts.servername;
-  const target: KubeTarget = {
+  return {
     server: cluster.server.replace(/\/+$/, ''),
     namespace: sel.namespace ?? current?.namespace ?? 'default',
     context: kc.getCurrentContext(),
     tls,
     headers: { ...(opts.headers ?? {}) },
     user: kc.getCurrentUser()?.name,
-  };
-  return {
-    target,
-    core: kc.makeApiClient(lib.CoreV1Api),
-    apps: kc.makeApiClient(lib.AppsV1Api),
-    config: kc,
-    lib,
   };
 }

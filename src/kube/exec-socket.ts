@@ -37,6 +37,8 @@ export interface ExecRequest {
   terminal?: Terminal | undefined;
   signal?: AbortSignal | undefined;
   pingIntervalMs?: number;
+  /** Called on every message from the server (output, status): the session is alive. */
+  onMessage?: (() => void) | undefined;
 }
 
 /**
@@ -48,6 +50,13 @@ export class ExecFailedError extends RunboxError {
   constructor(message: string, untouched: boolean) {
     super(message);
     this.untouched = untouched;
+  }
+}
+
+/** A local output stream was closed (EPIPE: `runbox ... | head -1`); the command's output has nowhere to go. */
+export class OutputClosedError extends RunboxError {
+  constructor(cause: unknown) {
+    super('the output of the command was closed', { cause });
   }
 }
 
@@ -128,6 +137,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
 
     let opened = false;
     let stdinUsed = () => false;
+    let stopStdin = () => {};
     ws.on('error', (err: NodeJS.ErrnoException) => {
       const why = err.code ?? err.message;
       settle({
@@ -149,8 +159,18 @@ export function execInPod(req: ExecRequest): Promise<number> {
       if (req.terminal) attachTerminal(ws, req.terminal, cleanups);
       // A terminal has no end of input (Ctrl-D travels in-band); closing the
       // remote tty's stdin would hang up the shell before it read its input.
-      if (req.stdin) stdinUsed = pumpStdin(ws, req.stdin, v5 && !req.terminal, cleanups);
+      if (req.stdin) ({ used: stdinUsed, stop: stopStdin } = pumpStdin(ws, req.stdin, v5 && !req.terminal, cleanups));
     });
+
+    // A local reader that went away ends the session, as SIGPIPE ends a local command.
+    for (const out of new Set([req.stdout, req.stderr])) {
+      const onError = (err: NodeJS.ErrnoException) => {
+        ws.terminate();
+        settle({ error: err.code === 'EPIPE' ? new OutputClosedError(err) : new RunboxError(`writing the command's output failed: ${err.message}`, { cause: err }) });
+      };
+      out.on('error', onError);
+      cleanups.push(() => out.off('error', onError));
+    }
 
     // Inbound flow control: pause the socket while a local stream is full.
     let blocked = 0;
@@ -165,6 +185,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
     };
 
     ws.on('message', (data: Buffer) => {
+      req.onMessage?.();
       if (data.length < 2) return; // the ready signal, or an empty frame
       const payload = data.subarray(1);
       switch (data[0]) {
@@ -174,6 +195,8 @@ export function execInPod(req: ExecRequest): Promise<number> {
           return deliver(req.stderr, payload);
         case Channel.status: {
           outcome = parseExecStatus(payload);
+          // The command is done: input it never read must not hold up the close handshake.
+          stopStdin();
           const grace = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
           grace.unref();
           cleanups.push(() => clearTimeout(grace));
@@ -200,14 +223,20 @@ export function execInPod(req: ExecRequest): Promise<number> {
   });
 }
 
-/** Streams stdin to the socket; returns whether any of it has been read. */
-function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (() => void)[]): () => boolean {
+/** Streams stdin to the socket; tells whether any of it has been read, and stops on request. */
+function pumpStdin(
+  ws: WebSocket,
+  stdin: Readable,
+  sendEnd: boolean,
+  cleanups: (() => void)[],
+): { used: () => boolean; stop: () => void } {
   let used = false;
+  let stopped = false;
   const onData = (chunk: Buffer | string) => {
     used = true;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     ws.send(frame(Channel.stdin, bytes), () => {
-      if (stdin.isPaused() && ws.bufferedAmount < SEND_LOW_WATER) stdin.resume();
+      if (!stopped && stdin.isPaused() && ws.bufferedAmount < SEND_LOW_WATER) stdin.resume();
     });
     if (ws.bufferedAmount > SEND_HIGH_WATER) stdin.pause();
   };
@@ -220,12 +249,14 @@ function pumpStdin(ws: WebSocket, stdin: Readable, sendEnd: boolean, cleanups: (
   stdin.once('end', onEnd);
   // A stream paused by an earlier attempt's cleanup does not flow again by itself.
   stdin.resume();
-  cleanups.push(() => {
+  const stop = () => {
+    stopped = true;
     stdin.off('data', onData);
     stdin.off('end', onEnd);
     stdin.pause();
-  });
-  return () => used;
+  };
+  cleanups.push(stop);
+  return { used: () => used, stop };
 }
 
 function attachTerminal(ws: WebSocket, terminal: Terminal, cleanups: (() => void)[]): void {

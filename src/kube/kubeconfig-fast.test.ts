@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectKube } from './client.ts';
+import { connectSlow } from './client.ts';
 import { resolveFast } from './kubeconfig-fast.ts';
 
 // The hot path's own kubeconfig reader must land where client-node's
@@ -56,7 +56,7 @@ describe('resolveFast', () => {
   it('resolves client certificates like client-node does', async () => {
     const env = { KUBECONFIG: `${first}:${second}` };
     const fast = resolveFast({}, env);
-    const slow = (await connectKube({}, env)).target;
+    const slow = await connectSlow({}, env);
     expect(fast).toEqual({
       server: 'https://10.0.0.1:6443',
       namespace: 'team',
@@ -76,7 +76,7 @@ describe('resolveFast', () => {
   it('resolves a bearer token, a CA file relative to the kubeconfig, and the flags', async () => {
     const sel = { kubeconfig: first, context: 'token', namespace: 'ns1' };
     const fast = resolveFast(sel, {});
-    const slow = (await connectKube(sel, {})).target;
+    const slow = await connectSlow(sel, {});
     expect(fast).toMatchObject({
       server: 'https://b.example:443',
       namespace: 'ns1',
