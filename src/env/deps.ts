@@ -1,4 +1,4 @@
-import type { KubeSelection } from '../kube/target.ts';
+import type { KubeTarget } from '../kube/target.ts';
 
 /** Progress of a long operation, shown by the CLI (ink on a TTY, plain lines otherwise). */
 export interface Progress {
@@ -11,14 +11,19 @@ export interface Progress {
 
 export const silentProgress: Progress = { step() {}, done() {}, fail() {} };
 
-/** The side effects an operation may use, handed in by the CLI. */
+export interface Clock {
+  now(): Date;
+}
+
+/**
+ * What an operation on an environment works with, handed in by its caller
+ * (the CLI or the controller): a connected cluster, a clock, and where to say
+ * what happens. Operations keep no state of their own and touch nothing else.
+ */
 export interface EnvDeps {
-  sel: KubeSelection;
-  env: NodeJS.ProcessEnv;
-  now: () => Date;
+  kube: KubeTarget;
+  clock: Clock;
   progress: Progress;
-  /** Where runbox keeps its laptop-side cache (remembered pod names). */
-  cacheDir: string;
   signal?: AbortSignal | undefined;
   /** A one-line notice the user always sees (on stderr), e.g. a slower path taken. */
   notice: (message: string) => void;

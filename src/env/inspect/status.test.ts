@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { Deployment as V1Deployment, Pod as V1Pod } from '../../kube/types.ts';
 import { describe, expect, it } from 'vitest';
 import { summarize } from './status.ts';
 
@@ -17,7 +17,13 @@ const pod = (status: V1Pod['status'], deleting = false): V1Pod => ({
   status,
 });
 
-const ready = pod({ conditions: [{ type: 'Ready', status: 'True' }] });
+const worker = (state: 'running' | 'waiting') => ({
+  name: 'worker', image: 'x', imageID: '', ready: state === 'running', restartCount: 0,
+  state: state === 'running' ? { running: {} } : { waiting: { reason: 'ContainerCreating' } },
+});
+const ready = pod({ conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [worker('running')] });
+// The worker runs while the sidecar's readiness probe has not passed yet: commands run already.
+const workerOnly = pod({ conditions: [{ type: 'Ready', status: 'False' }], containerStatuses: [worker('running')] });
 const pulling = pod({
   conditions: [{ type: 'Ready', status: 'False' }],
   containerStatuses: [{ name: 'worker', image: 'x', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }],
@@ -31,9 +37,10 @@ describe('summarize', () => {
     ['sleeping', dep(0), []],
     ['sleeping', dep(0), [ready]],
     ['running', dep(1), [ready]],
+    ['running', dep(1), [workerOnly]],
     ['starting', dep(1), []],
     ['starting', dep(1), [pulling]],
-    ['starting', dep(1), [pod({ conditions: [{ type: 'Ready', status: 'True' }] }, true)]],
+    ['starting', dep(1), [pod({ conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [worker('running')] }, true)]],
     ['failing', dep(1), [badImage]],
   ] as const)('is %s', (state, d, pods) => {
     expect(summarize(d, [...pods]).state).toBe(state);

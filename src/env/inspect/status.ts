@@ -1,5 +1,5 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { ANNOTATION, LABEL_OWNER, WORKER } from './names.ts';
+import { ANNOTATION, LABEL_OWNER, WORKER } from '../../contract/names.ts';
+import type { Deployment, Pod } from '../../kube/types.ts';
 
 export type EnvState = 'running' | 'sleeping' | 'starting' | 'failing';
 
@@ -28,13 +28,25 @@ const FAILING_REASONS = new Set([
   'RunContainerError',
 ]);
 
-export function isPodReady(pod: V1Pod): boolean {
+export function isPodReady(pod: Pod): boolean {
   return !pod.metadata?.deletionTimestamp &&
     (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
+/**
+ * Whether a command can run in this container of the pod now: the worker
+ * needs only to be running (a command never waits for the sidecar's
+ * readiness probe); the sidecar must also be ready to serve.
+ */
+export function containerServes(pod: Pod, container: string): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  const cs = pod.status?.containerStatuses?.find((c) => c.name === container);
+  if (!cs?.state?.running) return false;
+  return container === WORKER || cs.ready === true;
+}
+
 /** A reason the pod cannot become ready without a change, if there is one. */
-export function podFailure(pod: V1Pod): { reason: string; message: string; container: string } | undefined {
+export function podFailure(pod: Pod): { reason: string; message: string; container: string } | undefined {
   for (const cs of pod.status?.containerStatuses ?? []) {
     const waiting = cs.state?.waiting;
     if (waiting?.reason && FAILING_REASONS.has(waiting.reason)) {
@@ -45,7 +57,7 @@ export function podFailure(pod: V1Pod): { reason: string; message: string; conta
 }
 
 /** Why a pod is not ready yet (scheduling, pulling), for progress and errors. */
-export function podWaitingReason(pod: V1Pod): string | undefined {
+export function podWaitingReason(pod: Pod): string | undefined {
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
   if (sched) return sched.message ?? sched.reason ?? 'waiting to be scheduled';
   for (const cs of pod.status?.containerStatuses ?? []) {
@@ -55,11 +67,12 @@ export function podWaitingReason(pod: V1Pod): string | undefined {
   return pod.status?.phase;
 }
 
-export function summarize(dep: V1Deployment, pods: V1Pod[]): EnvSummary {
+export function summarize(dep: Deployment, pods: Pod[]): EnvSummary {
   const name = dep.metadata?.name ?? '';
   const ann = dep.metadata?.annotations ?? {};
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
-  const ready = live.find(isPodReady);
+  // Running means a command runs at once: the worker runs (the sidecar may still start).
+  const ready = live.find((p) => containerServes(p, WORKER));
   const failing = live.map(podFailure).find((f) => f !== undefined);
   let state: EnvState;
   let reason: string | undefined;

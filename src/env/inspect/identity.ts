@@ -1,9 +1,11 @@
-import type { V1Deployment, V1SelfSubjectReview } from '@kubernetes/client-node';
-import { RunboxError, httpStatusOf } from '../errors.ts';
-import { apiError } from '../kube/api-error.ts';
-import { callJson } from '../kube/rest.ts';
-import type { KubeTarget } from '../kube/target.ts';
-import { ANNOTATION, LABEL_OWNER } from './names.ts';
+import { ANNOTATION, LABEL_OWNER } from '../../contract/names.ts';
+import { RunboxError, httpStatusOf } from '../../errors.ts';
+import { apiError } from '../../kube/api-error.ts';
+import { SELF_SUBJECT_REVIEW_PATH } from '../../kube/paths.ts';
+import { callJson } from '../../kube/rest.ts';
+import type { KubeTarget } from '../../kube/target.ts';
+import type { Deployment } from '../../kube/types.ts';
+import { readEnv } from './lookup.ts';
 import { ownerLabel } from './owner.ts';
 
 export interface Identity {
@@ -12,11 +14,11 @@ export interface Identity {
 }
 
 /** Who the cluster says we are (SelfSubjectReview, GA since Kubernetes 1.28). */
-export async function whoAmI(target: KubeTarget): Promise<Identity> {
+export async function whoAmI(kube: KubeTarget): Promise<Identity> {
   try {
-    const review = await callJson<V1SelfSubjectReview>(target, {
+    const review = await callJson<{ status?: { userInfo?: { username?: string } } }>(kube, {
       method: 'POST',
-      path: '/apis/authentication.k8s.io/v1/selfsubjectreviews',
+      path: SELF_SUBJECT_REVIEW_PATH,
       body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
     });
     const user = review.status?.userInfo?.username;
@@ -26,15 +28,15 @@ export async function whoAmI(target: KubeTarget): Promise<Identity> {
     const status = httpStatusOf(err);
     if (status === 404 || status === 403) {
       // Older clusters or restricted users: fall back to the kubeconfig user's name.
-      const user = target.user ?? 'unknown';
+      const user = kube.user ?? 'unknown';
       return { user, label: ownerLabel(user) };
     }
-    throw apiError(err, 'asking the cluster who you are', target.server);
+    throw apiError(err, 'asking the cluster who you are', kube.server);
   }
 }
 
 /** Refuses to act on somebody else's environment unless asked to. */
-export function assertOwner(dep: V1Deployment, me: Identity, allowOthers: boolean): void {
+export function assertOwner(dep: Deployment, me: Identity, allowOthers: boolean): void {
   if (allowOthers) return;
   const label = dep.metadata?.labels?.[LABEL_OWNER];
   if (label === undefined || label === me.label) return;
@@ -42,4 +44,11 @@ export function assertOwner(dep: V1Deployment, me: Identity, allowOthers: boolea
   throw new RunboxError(`environment ${dep.metadata?.name} belongs to ${owner}, not to you (${me.user})`, {
     hint: 'pass --any-owner to act on it anyway',
   });
+}
+
+/** The environment, after checking that it is ours to act on. */
+export async function readOwnEnv(kube: KubeTarget, name: string, anyOwner: boolean): Promise<Deployment> {
+  const [dep, me] = await Promise.all([readEnv(kube, name), whoAmI(kube)]);
+  assertOwner(dep, me, anyOwner);
+  return dep;
 }

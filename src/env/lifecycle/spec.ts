@@ -1,8 +1,7 @@
-import type { V1Deployment, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { resourcesFor } from './allocation.ts';
 import {
   ANNOTATION,
   DATA_PATH,
+  ENV_VARIABLE,
   LABEL_ENV,
   LABEL_MANAGED_BY,
   LABEL_OWNER,
@@ -10,7 +9,10 @@ import {
   SIDECAR,
   WORKER,
   volumeClaimName,
-} from './names.ts';
+} from '../../contract/names.ts';
+import { SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE, WORKER_IDLE_COMMAND } from '../../contract/sidecar.ts';
+import type { Deployment, PersistentVolumeClaim } from '../../kube/types.ts';
+import { resourcesFor } from '../resize/allocation.ts';
 
 export interface EnvSpec {
   name: string;
@@ -25,13 +27,11 @@ export interface EnvSpec {
   owner: { user: string; label: string };
 }
 
-export const SIDECAR_PORT = 7717;
-
 function labels(spec: EnvSpec): Record<string, string> {
   return { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_ENV]: spec.name, [LABEL_OWNER]: spec.owner.label };
 }
 
-export function volumeClaim(spec: EnvSpec): V1PersistentVolumeClaim {
+export function volumeClaim(spec: EnvSpec): PersistentVolumeClaim {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
@@ -49,7 +49,7 @@ export function volumeClaim(spec: EnvSpec): V1PersistentVolumeClaim {
   };
 }
 
-export function deployment(spec: EnvSpec, now: Date): V1Deployment {
+export function deployment(spec: EnvSpec, now: Date): Deployment {
   const res = resourcesFor(spec.allocation);
   const workerLimits: Record<string, string> = { ...res };
   if (spec.gpus > 0) workerLimits['nvidia.com/gpu'] = String(spec.gpus);
@@ -88,8 +88,8 @@ export function deployment(spec: EnvSpec, now: Date): V1Deployment {
             {
               name: WORKER,
               image: spec.image,
-              command: ['/bin/sh', '-c', 'exec sleep 2147483647'],
-              env: [{ name: 'RUNBOX_ENV', value: spec.name }],
+              command: [...WORKER_IDLE_COMMAND],
+              env: [{ name: ENV_VARIABLE, value: spec.name }],
               resources: { requests: { ...res }, limits: workerLimits },
               resizePolicy: [
                 { resourceName: 'cpu', restartPolicy: 'NotRequired' },
@@ -100,10 +100,10 @@ export function deployment(spec: EnvSpec, now: Date): V1Deployment {
             {
               name: SIDECAR,
               image: spec.sidecarImage,
-              env: [{ name: 'RUNBOX_SIDECAR_PORT', value: String(SIDECAR_PORT) }],
+              env: [{ name: SIDECAR_PORT_VARIABLE, value: String(SIDECAR_PORT) }],
               resources: { requests: sidecarRes, limits: sidecarRes },
               readinessProbe: {
-                httpGet: { path: '/healthz', port: SIDECAR_PORT },
+                httpGet: { path: SIDECAR_ENDPOINT.health, port: SIDECAR_PORT },
                 periodSeconds: 2,
                 failureThreshold: 3,
               },

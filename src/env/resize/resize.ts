@@ -1,22 +1,18 @@
-import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import { RunboxError, httpStatusOf } from '../errors.ts';
-import { connectKube, type Kube } from '../kube/client.ts';
-import { apiError, statusMessage } from '../kube/api-error.ts';
-import { waitFor } from '../kube/watch.ts';
+import { ANNOTATION, WORKER } from '../../contract/names.ts';
+import { RunboxError, httpStatusOf } from '../../errors.ts';
+import { apiError, statusMessage } from '../../kube/api-error.ts';
+import { collectionPath, nodePath, objectPath } from '../../kube/paths.ts';
+import { PATCH, callJson } from '../../kube/rest.ts';
+import type { KubeTarget } from '../../kube/target.ts';
+import type { Deployment, Node, Pod } from '../../kube/types.ts';
+import { waitFor } from '../../kube/watch.ts';
+import type { EnvDeps } from '../deps.ts';
+import { readOwnEnv } from '../inspect/identity.ts';
+import { envPods } from '../inspect/lookup.ts';
+import { containerServes } from '../inspect/status.ts';
+import { waitReady } from '../lifecycle/wait-ready.ts';
 import { sameResources } from './allocation.ts';
-import type { EnvDeps } from './deps.ts';
-import { assertOwner, whoAmI } from './identity.ts';
-import { envPods, readEnv } from './lookup.ts';
-import { cacheKey, writeEntry } from './pod-cache.ts';
-import { isPodReady } from './status.ts';
-import {
-  allocationAnnotations,
-  podLimits,
-  resizeProgress,
-  workerResources,
-  type Allocation,
-} from './resources-state.ts';
-import { waitReady } from './wait-ready.ts';
+import { allocationAnnotations, podLimits, resizeProgress, workerResources, type Allocation } from './resources-state.ts';
 
 const RESIZE_TIMEOUT_MS = 60_000;
 
@@ -27,10 +23,10 @@ const RESIZE_TIMEOUT_MS = 60_000;
  * later commands and wakes keep it. Returns the pod that now runs.
  */
 export async function resizeEnv(
-  kube: Kube,
   deps: EnvDeps,
-  req: { dep: V1Deployment; pod: V1Pod; to: Allocation; wakeTimeoutMs: number; replace?: boolean },
-): Promise<V1Pod> {
+  req: { dep: Deployment; pod: Pod; to: Allocation; wakeTimeoutMs: number; replace?: boolean },
+): Promise<Pod> {
+  const { kube } = deps;
   const name = req.dep.metadata?.name ?? '';
   const podName = req.pod.metadata?.name ?? '';
   const from = podLimits(req.pod);
@@ -41,11 +37,11 @@ export async function resizeEnv(
   deps.progress.step(`resizing ${name} to ${describe(req.to)}`);
   if (req.replace) {
     deps.notice(`replacing the pod of ${name} with one of ${describe(req.to)}`);
-    return replacePod(kube, deps, { name, oldPod: podName, to: req.to, timeoutMs: req.wakeTimeoutMs });
+    return replacePod(deps, { name, oldPod: podName, to: req.to, timeoutMs: req.wakeTimeoutMs });
   }
   const inPlace = await patchPodResize(kube, podName, req.to);
   if (inPlace.ok) {
-    const applied = await waitForResize(kube, podName, req.to);
+    const applied = await waitForResize(deps, podName, req.to);
     if (applied.kind === 'refused') {
       // Put the pod spec back to what the kubelet still runs, so nothing stays pending.
       if (from?.cpu && from.memory) await patchPodResize(kube, podName, { units: 0, resources: { cpu: from.cpu, memory: from.memory } });
@@ -58,24 +54,26 @@ export async function resizeEnv(
     return applied.pod;
   }
   deps.notice(`resizing ${name} in place is not possible here (${inPlace.reason}); replacing its pod with one of ${describe(req.to)}`);
-  return replacePod(kube, deps, { name, oldPod: podName, to: req.to, timeoutMs: req.wakeTimeoutMs });
+  return replacePod(deps, { name, oldPod: podName, to: req.to, timeoutMs: req.wakeTimeoutMs });
 }
 
 export function describe(a: Allocation): string {
   return `${a.units} unit${a.units === 1 ? '' : 's'} (${a.resources.cpu} CPU, ${a.resources.memory})`;
 }
 
-async function patchPodResize(kube: Kube, pod: string, to: Allocation): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function patchPodResize(kube: KubeTarget, pod: string, to: Allocation): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    await kube.core.patchNamespacedPodResize(
-      { name: pod, namespace: kube.target.namespace, body: { spec: { containers: [workerResources(to.resources)] } } },
-      kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.StrategicMergePatch),
-    );
+    await callJson(kube, {
+      method: 'PATCH',
+      path: objectPath('pods', kube.namespace, pod, 'resize'),
+      body: { spec: { containers: [workerResources(to.resources)] } },
+      contentType: PATCH.strategic,
+    });
     return { ok: true };
   } catch (err) {
     const reason = inPlaceImpossible(httpStatusOf(err), statusMessage(err));
     if (reason) return { ok: false, reason };
-    throw apiError(err, `resizing pod ${pod}`, kube.target.server);
+    throw apiError(err, `resizing pod ${pod}`, kube.server);
   }
 }
 
@@ -93,11 +91,14 @@ export function inPlaceImpossible(status: number | undefined, message: string | 
   return undefined;
 }
 
-async function waitForResize(kube: Kube, pod: string, to: Allocation) {
-  return waitFor<V1Pod, { kind: 'applied'; pod: V1Pod } | { kind: 'refused'; reason: string; message: string }>(kube, {
-    path: `/api/v1/namespaces/${kube.target.namespace}/pods`,
+type ResizeOutcome = { kind: 'applied'; pod: Pod } | { kind: 'refused'; reason: string; message: string };
+
+function waitForResize(deps: EnvDeps, pod: string, to: Allocation): Promise<ResizeOutcome> {
+  return waitFor<Pod, ResizeOutcome>(deps.kube, {
+    path: collectionPath('pods', deps.kube.namespace),
     query: { fieldSelector: `metadata.name=${pod}` },
     timeoutMs: RESIZE_TIMEOUT_MS,
+    signal: deps.signal,
     onTimeout: () => new RunboxError(`the kubelet did not apply the resize of ${pod} within ${RESIZE_TIMEOUT_MS / 1000} s`),
     decide: (phase, p) => {
       if (phase === 'DELETED') return { fail: new RunboxError(`pod ${pod} went away while being resized`) };
@@ -106,14 +107,15 @@ async function waitForResize(kube: Kube, pod: string, to: Allocation) {
       if (progress.kind === 'refused') return { done: progress };
       return undefined;
     },
+    decideList: (items) => (items.length === 0 ? { fail: new RunboxError(`pod ${pod} went away while being resized`) } : undefined),
   });
 }
 
-async function nodeFigures(kube: Kube, pod: V1Pod): Promise<string> {
+async function nodeFigures(kube: KubeTarget, pod: Pod): Promise<string> {
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) return 'node unknown';
   try {
-    const node = await kube.core.readNode({ name: nodeName });
+    const node = await callJson<Node>(kube, { method: 'GET', path: nodePath(nodeName) });
     const a = node.status?.allocatable ?? {};
     return `node ${nodeName} allocatable: ${a.cpu ?? '?'} CPU, ${a.memory ?? '?'} memory`;
   } catch {
@@ -121,50 +123,51 @@ async function nodeFigures(kube: Kube, pod: V1Pod): Promise<string> {
   }
 }
 
-async function recordAllocation(kube: Kube, name: string, to: Allocation): Promise<void> {
+async function recordAllocation(kube: KubeTarget, name: string, to: Allocation): Promise<void> {
   try {
-    await kube.apps.patchNamespacedDeployment(
-      { name, namespace: kube.target.namespace, body: { metadata: { annotations: allocationAnnotations(to) } } },
-      kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.MergePatch),
-    );
+    await callJson(kube, {
+      method: 'PATCH',
+      path: objectPath('deployments', kube.namespace, name),
+      body: { metadata: { annotations: allocationAnnotations(to) } },
+      contentType: PATCH.merge,
+    });
   } catch (err) {
-    throw apiError(err, `recording the allocation of ${name}`, kube.target.server);
+    throw apiError(err, `recording the allocation of ${name}`, kube.server);
   }
 }
 
 /** The restart path: a new pod template (Recreate), then wait for the new pod. */
 export async function replacePod(
-  kube: Kube,
   deps: EnvDeps,
   req: { name: string; oldPod: string; to: Allocation; timeoutMs: number },
-): Promise<V1Pod> {
+): Promise<Pod> {
+  const { kube } = deps;
   try {
-    await kube.apps.patchNamespacedDeployment(
-      {
-        name: req.name,
-        namespace: kube.target.namespace,
-        body: {
-          metadata: { annotations: allocationAnnotations(req.to) },
-          spec: {
-            template: {
-              // As kubectl rollout restart: a new pod even when the template's resources
-              // already match (the running pod may have been resized in place).
-              metadata: { annotations: { 'runbox.dev/replaced-at': deps.now().toISOString() } },
-              spec: { containers: [workerResources(req.to.resources)] },
-            },
+    await callJson(kube, {
+      method: 'PATCH',
+      path: objectPath('deployments', kube.namespace, req.name),
+      contentType: PATCH.strategic,
+      body: {
+        metadata: { annotations: allocationAnnotations(req.to) },
+        spec: {
+          template: {
+            // As kubectl rollout restart: a new pod even when the template's resources
+            // already match (the running pod may have been resized in place).
+            metadata: { annotations: { [ANNOTATION.replacedAt]: deps.clock.now().toISOString() } },
+            spec: { containers: [workerResources(req.to.resources)] },
           },
         },
       },
-      kube.lib.setHeaderOptions('Content-Type', kube.lib.PatchStrategy.StrategicMergePatch),
-    );
+    });
   } catch (err) {
-    throw apiError(err, `resizing ${req.name}`, kube.target.server);
+    throw apiError(err, `resizing ${req.name}`, kube.server);
   }
   return waitReady(kube, req.name, {
     timeoutMs: req.timeoutMs,
     progress: deps.progress,
     signal: deps.signal,
     exclude: req.oldPod,
+    until: { container: WORKER },
   });
 }
 
@@ -172,20 +175,15 @@ export async function replacePod(
 export async function resizeNamed(
   deps: EnvDeps,
   req: { name: string; to: Allocation; anyOwner: boolean; timeoutMs: number; replace: boolean },
-): Promise<'resized' | 'recorded'> {
-  const kube = await connectKube(deps.sel, deps.env);
-  const [dep, me] = await Promise.all([readEnv(kube.target, req.name), whoAmI(kube.target)]);
-  assertOwner(dep, me, req.anyOwner);
-  const pod = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(kube.target, req.name)).find(isPodReady);
-  const key = cacheKey(kube.target.server, kube.target.namespace, req.name);
-  if (!pod) {
-    await recordAllocation(kube, req.name, req.to);
-    writeEntry(deps.cacheDir, key, { units: req.to.units });
+): Promise<{ outcome: 'resized'; pod: Pod } | { outcome: 'recorded' }> {
+  const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
+  const running = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(deps.kube, req.name)).find((p) => containerServes(p, WORKER));
+  if (!running) {
+    await recordAllocation(deps.kube, req.name, req.to);
     deps.progress.done(`${req.name} will wake with ${describe(req.to)}`);
-    return 'recorded';
+    return { outcome: 'recorded' };
   }
-  const now = await resizeEnv(kube, deps, { dep, pod, to: req.to, wakeTimeoutMs: req.timeoutMs, replace: req.replace });
-  writeEntry(deps.cacheDir, key, { pod: now.metadata?.name, units: req.to.units });
+  const pod = await resizeEnv(deps, { dep, pod: running, to: req.to, wakeTimeoutMs: req.timeoutMs, replace: req.replace });
   deps.progress.done(`${req.name} now has ${describe(req.to)}`);
-  return 'resized';
+  return { outcome: 'resized', pod };
 }

@@ -1,6 +1,6 @@
-import type { V1Container, V1Deployment, V1Pod } from '@kubernetes/client-node';
+import { ANNOTATION, WORKER } from '../../contract/names.ts';
+import type { Container, Deployment, Pod } from '../../kube/types.ts';
 import { resourcesFor, sameResources, type Resources } from './allocation.ts';
-import { ANNOTATION, WORKER } from './names.ts';
 
 /*
  * Where an environment's size is recorded and observed: the Deployment's
@@ -14,7 +14,7 @@ export interface Allocation {
   resources: Resources;
 }
 
-export function recordedAllocation(dep: V1Deployment): Allocation {
+export function recordedAllocation(dep: Deployment): Allocation {
   const ann = dep.metadata?.annotations ?? {};
   const units = Number(ann[ANNOTATION.allocation] ?? 1);
   try {
@@ -30,7 +30,7 @@ export function allocationAnnotations(a: Allocation): Record<string, string> {
   return { [ANNOTATION.allocation]: String(a.units), [ANNOTATION.resources]: JSON.stringify(a.resources) };
 }
 
-export const workerOf = (containers: V1Container[] | undefined): V1Container | undefined =>
+export const workerOf = (containers: Container[] | undefined): Container | undefined =>
   containers?.find((c) => c.name === WORKER);
 
 /** Requests equal to limits for the worker, as a patch fragment. */
@@ -38,11 +38,11 @@ export function workerResources(r: Resources) {
   return { name: WORKER, resources: { requests: { ...r }, limits: { ...r } } };
 }
 
-export function podLimits(pod: V1Pod): Partial<Resources> | undefined {
+export function podLimits(pod: Pod): Partial<Resources> | undefined {
   return workerOf(pod.spec?.containers)?.resources?.limits as Partial<Resources> | undefined;
 }
 
-export function appliedLimits(pod: V1Pod): Partial<Resources> | undefined {
+export function appliedLimits(pod: Pod): Partial<Resources> | undefined {
   return pod.status?.containerStatuses?.find((c) => c.name === WORKER)?.resources?.limits as Partial<Resources> | undefined;
 }
 
@@ -52,7 +52,7 @@ export type ResizeProgress =
   | { kind: 'refused'; reason: string; message: string };
 
 /** How far the kubelet got with an in-place resize to `target`. */
-export function resizeProgress(pod: V1Pod, target: Resources): ResizeProgress {
+export function resizeProgress(pod: Pod, target: Resources): ResizeProgress {
   const conditions = pod.status?.conditions ?? [];
   const pending = conditions.find((c) => c.type === 'PodResizePending' && c.status === 'True');
   if (pending && (pending.reason === 'Infeasible' || pending.reason === 'Deferred')) {

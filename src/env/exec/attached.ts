@@ -1,0 +1,119 @@
+import type { Readable, Writable } from 'node:stream';
+import { WORKER } from '../../contract/names.ts';
+import { RunboxError } from '../../errors.ts';
+import { execOutput } from '../../kube/exec-output.ts';
+import { SIGNAL_EXIT_BASE } from '../../kube/exec-protocol.ts';
+import { OutputClosedError, execInPod, type Terminal } from '../../kube/exec-socket.ts';
+import type { EnvDeps } from '../deps.ts';
+import { answer, exitCodeOf, signalCommand } from './run-control.ts';
+import type { RunMode } from './shell-state.ts';
+
+export type LocalSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+const SIGNAL_NUMBER: Record<LocalSignal | 'SIGPIPE', number> = { SIGHUP: 1, SIGINT: 2, SIGPIPE: 13, SIGTERM: 15 };
+
+/** The local side of a command: its streams, its terminal, and the signals the user sends runbox. */
+export interface Attachment {
+  stdin: Readable | null;
+  stdout: Writable;
+  stderr: Writable;
+  terminal?: Terminal | undefined;
+  /** Subscribes to the signals runbox receives (Ctrl-C, kill, hangup); `count` is how many so far. */
+  onSignal?: ((listener: (signal: LocalSignal, count: number) => void) => () => void) | undefined;
+}
+
+// The runtime may withhold a finished command's exit status while runbox still
+// has input for it (`yes | runbox NAME head -1`, containerd 1.6): after this
+// much silence, ask the run file instead, less often the longer it lasts.
+const QUIET_FIRST_MS = 500;
+const QUIET_MAX_MS = 10_000;
+
+/**
+ * Runs the prologue'd command in the worker as if it ran here: a signal the
+ * user sends runbox goes to the remote command (a second one kills it), a
+ * closed local pipe stops it as SIGPIPE would, and its exit code comes back
+ * even when the runtime withholds it.
+ */
+export async function runAttached(
+  deps: EnvDeps,
+  req: { pod: string; command: string[]; run: { id: string; mode: RunMode }; io: Attachment },
+): Promise<number> {
+  const where = { pod: req.pod, container: WORKER };
+  const side = (argv: string[]) =>
+    execOutput(deps.kube, where, argv).then(
+      (r) => answer(r.stdout),
+      (err: unknown) => {
+        deps.debug(`${argv.join(' ').slice(0, 60)}... failed: ${String(err)}`);
+        return '';
+      },
+    );
+  const session = new AbortController();
+  const stop = (why: { code: number }) => session.abort(why);
+  const onOuterAbort = () => session.abort(deps.signal?.reason);
+  deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  let lastMessage = Date.now();
+  const cleanups: (() => void)[] = [() => deps.signal?.removeEventListener('abort', onOuterAbort)];
+
+  const off = req.io.onSignal?.((signal, count) => {
+    if (count === 1) {
+      void side(signalCommand(req.run.id, signal.slice(3) as 'INT' | 'TERM' | 'HUP'));
+      return;
+    }
+    // A second signal: as a local shell's second Ctrl-C, do not wait any longer.
+    void side(signalCommand(req.run.id, 'KILL')).finally(() => stop({ code: SIGNAL_EXIT_BASE + SIGNAL_NUMBER[signal] }));
+  });
+  if (off) cleanups.push(off);
+
+  if (req.run.mode === 'pipes' && req.io.stdin) {
+    // Quiet: no message for a while, and not because runbox holds the socket
+    // back for a full local stdout. Once the run file has the exit code, one
+    // more quiet spell lets the last output in flight arrive first.
+    const quiet = () => Date.now() - lastMessage >= QUIET_FIRST_MS && !req.io.stdout.writableNeedDrain;
+    let wait = QUIET_FIRST_MS;
+    let exited: number | undefined;
+    const check = async () => {
+      if (!quiet()) {
+        wait = QUIET_FIRST_MS;
+      } else if (exited !== undefined) {
+        return stop({ code: exited });
+      } else {
+        const code = Number.parseInt(await side(exitCodeOf(req.run.id)), 10);
+        if (Number.isInteger(code)) {
+          exited = code;
+          lastMessage = Date.now();
+          wait = QUIET_FIRST_MS;
+        } else {
+          wait = Math.min(wait * 2, QUIET_MAX_MS);
+        }
+      }
+      timer = setTimeout(() => void check(), wait);
+    };
+    let timer = setTimeout(() => void check(), wait);
+    cleanups.push(() => clearTimeout(timer));
+  }
+
+  try {
+    return await execInPod({
+      target: deps.kube,
+      ...where,
+      command: req.command,
+      stdin: req.io.stdin,
+      stdout: req.io.stdout,
+      stderr: req.io.stderr,
+      terminal: req.io.terminal,
+      signal: session.signal,
+      onMessage: () => {
+        lastMessage = Date.now();
+      },
+    });
+  } catch (err) {
+    const reason = session.signal.reason as { code?: unknown } | undefined;
+    if (session.signal.aborted && typeof reason?.code === 'number') return reason.code;
+    if (err instanceof OutputClosedError) {
+      await side(signalCommand(req.run.id, 'PIPE'));
+      return SIGNAL_EXIT_BASE + SIGNAL_NUMBER.SIGPIPE;
+    }
+    throw err instanceof RunboxError || !session.signal.aborted ? err : new RunboxError('cancelled', { cause: err });
+  } finally {
+    for (const c of cleanups.splice(0)) c();
+  }
+}

@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { ANNOTATION, WORKER } from '../../contract/names.ts';
+import { PROLOGUE_MODES } from '../../contract/sidecar.ts';
+import { RunboxError } from '../../errors.ts';
+import { execOutput } from '../../kube/exec-output.ts';
+import { ExecUpgradeError } from '../../kube/exec-socket.ts';
+import { objectPath } from '../../kube/paths.ts';
+import { PATCH, callJson } from '../../kube/rest.ts';
+import type { KubeTarget } from '../../kube/target.ts';
+import type { EnvDeps } from '../deps.ts';
+import { sleepEnv } from '../lifecycle/stop.ts';
+import { resourcesFor } from '../resize/allocation.ts';
+import type { Allocation } from '../resize/resources-state.ts';
+import { usageEntry, type UsageEntry } from '../usage/entry.ts';
+import { runAttached, type Attachment } from './attached.ts';
+import { inReadyPod, podGoingAway } from './ready-pod.ts';
+import { answer, oomKilledSince } from './run-control.ts';
+import { commandInState, shellInState } from './shell-state.ts';
+
+/** The exit code of a command killed by SIGKILL: the pod went, or the OOM killer came. */
+const KILLED = 137;
+
+export interface RunRequest {
+  name: string;
+  /** The command, exactly as the user typed it; ignored for a shell. */
+  argv: string[];
+  /** Run an interactive shell instead of argv (TERM to give it). */
+  shell?: { term: string } | undefined;
+  io: Attachment;
+  /** Resize the environment to this before the command (it stays so). */
+  allocation?: Allocation | undefined;
+  /** What the caller remembers of the environment: its pod and allocation. */
+  remembered: { pod?: string | undefined; units?: number | undefined };
+  /** Record the command's time as the environment's last activity. */
+  touchActivity: boolean;
+  /** Scale the environment to zero afterwards. */
+  kill: boolean;
+  anyOwner: boolean;
+  wakeTimeoutMs: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** The pod the command ran in (undefined after --kill) and the allocation it had. */
+  pod: string | undefined;
+  units: number;
+  usage: UsageEntry;
+  /** Whether last activity was recorded. */
+  touched: boolean;
+}
+
+/** Runs a command in the environment's worker and returns its exit code and usage. */
+export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResult> {
+  const run = { id: randomBytes(6).toString('hex'), mode: req.io.terminal ? PROLOGUE_MODES.tty : PROLOGUE_MODES.pipes };
+  const command = req.shell ? shellInState(req.shell.term, run) : commandInState(req.argv, run);
+  const start = deps.clock.now();
+  const activity = req.touchActivity
+    ? touchActivity(deps.kube, req.name, start).then(
+        () => true,
+        (err: unknown) => {
+          deps.debug(`recording last activity failed: ${String(err)}`);
+          return false;
+        },
+      )
+    : Promise.resolve(false);
+  let began = start;
+  let ran: { result: number; pod: string; units?: number | undefined };
+  try {
+    ran = await inReadyPod(
+      deps,
+      { name: req.name, container: WORKER, remembered: req.remembered.pod, allocation: req.allocation, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs },
+      (pod) => {
+        began = deps.clock.now();
+        return runAttached(deps, { pod, command, run, io: req.io });
+      },
+    );
+  } catch (err) {
+    await activity;
+    throw execError(err, req.name);
+  }
+  const code = ran.result;
+  const units = ran.units ?? req.remembered.units ?? 1;
+  if (code === KILLED) await explainKill(deps, { name: req.name, pod: ran.pod, runId: run.id, units, argv: req.argv });
+  const usage = usageEntry(req.shell ? ['(shell)'] : req.argv, {
+    start: began,
+    durationMs: deps.clock.now().getTime() - began.getTime(),
+    allocation: units,
+    exitCode: code,
+  });
+  const touched = await activity;
+  if (req.kill) {
+    deps.progress.step(`stopping ${req.name}`);
+    await sleepEnv(deps, req.name);
+    deps.progress.done(`${req.name} is sleeping`);
+  }
+  return { exitCode: code, pod: req.kill ? undefined : ran.pod, units, usage, touched };
+}
+
+/** A command killed outright says nothing of why: say it, when the pod went or memory ran out. */
+async function explainKill(deps: EnvDeps, req: { name: string; pod: string; runId: string; units: number; argv: string[] }): Promise<void> {
+  if (await podGoingAway(deps.kube, req.pod)) {
+    deps.notice(`the command was killed (exit ${KILLED}) because pod ${req.pod} of ${req.name} is being deleted; run it again to start a new one`);
+    return;
+  }
+  const oom = await execOutput(deps.kube, { pod: req.pod, container: WORKER }, oomKilledSince(req.runId)).catch(() => undefined);
+  if (oom && answer(oom.stdout) === 'oom') {
+    const more = req.units * 4;
+    deps.notice(
+      `the command ran out of memory (limit ${resourcesFor(req.units).memory}, ${req.units} unit${req.units === 1 ? '' : 's'}) and was killed; give it more with: runbox -a ${more} ${req.name} ${req.argv.join(' ') || '...'}`,
+    );
+  }
+}
+
+function execError(err: unknown, env: string): RunboxError {
+  if (err instanceof ExecUpgradeError) {
+    if (err.status === 403) {
+      return new RunboxError(`not allowed to run commands in ${env}: ${err.message}`, {
+        cause: err,
+        hint: 'you need the create verb on pods/exec in this namespace; ask a cluster admin',
+      });
+    }
+    if (err.status === 401) {
+      return new RunboxError('the cluster did not accept your credentials', {
+        cause: err,
+        hint: 'log in again or check the user of your kubeconfig context',
+      });
+    }
+    return new RunboxError(`cannot run the command in ${env}: ${err.message}`, { cause: err });
+  }
+  if (err instanceof RunboxError) return err;
+  return new RunboxError(`running the command in ${env} failed`, { cause: err });
+}
+
+/** Records the time of this command on the Deployment for `list` and the idle controller. */
+async function touchActivity(kube: KubeTarget, name: string, now: Date): Promise<void> {
+  await callJson(kube, {
+    method: 'PATCH',
+    path: objectPath('deployments', kube.namespace, name),
+    body: { metadata: { annotations: { [ANNOTATION.lastActivity]: now.toISOString() } } },
+    contentType: PATCH.merge,
+  });
+}

@@ -1,0 +1,50 @@
+import { WORKER } from '../../contract/names.ts';
+import { apiError } from '../../kube/api-error.ts';
+import { objectPath } from '../../kube/paths.ts';
+import { PATCH, callJson } from '../../kube/rest.ts';
+import type { Deployment, Pod } from '../../kube/types.ts';
+import type { EnvDeps } from '../deps.ts';
+import { sameResources } from '../resize/allocation.ts';
+import {
+  allocationAnnotations,
+  recordedAllocation,
+  workerOf,
+  workerResources,
+  type Allocation,
+} from '../resize/resources-state.ts';
+import { waitReady } from './wait-ready.ts';
+
+/**
+ * Scales a sleeping environment to one pod at its recorded allocation, or at
+ * `to` (then recorded too), in one patch. No pod runs, so this is the moment to
+ * bring the pod template up to date. Resolves once `container` can serve.
+ */
+export async function wakeEnv(
+  deps: EnvDeps,
+  req: { dep: Deployment; to?: Allocation | undefined; timeoutMs: number; container?: string },
+): Promise<Pod> {
+  const { kube } = deps;
+  const name = req.dep.metadata?.name ?? '';
+  const { resources } = req.to ?? recordedAllocation(req.dep);
+  const template = workerOf(req.dep.spec?.template?.spec?.containers)?.resources?.limits as
+    | { cpu?: string; memory?: string }
+    | undefined;
+  const body = {
+    ...(req.to ? { metadata: { annotations: allocationAnnotations(req.to) } } : {}),
+    spec: sameResources(template, resources)
+      ? { replicas: 1 }
+      : { replicas: 1, template: { spec: { containers: [workerResources(resources)] } } },
+  };
+  deps.progress.step(`waking ${name}`);
+  try {
+    await callJson(kube, { method: 'PATCH', path: objectPath('deployments', kube.namespace, name), body, contentType: PATCH.strategic });
+  } catch (err) {
+    throw apiError(err, `waking ${name}`, kube.server);
+  }
+  return waitReady(kube, name, {
+    timeoutMs: req.timeoutMs,
+    progress: deps.progress,
+    signal: deps.signal,
+    until: { container: req.container ?? WORKER },
+  });
+}
