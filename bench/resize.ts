@@ -4,11 +4,11 @@
 // alternating 2 and 3 units; writes its section of bench/RESULTS.md.
 //   npm run bench
 import { PassThrough } from 'node:stream';
-import { memoryBytes, resourcesFor } from '../src/env/allocation.ts';
 import { silentProgress, type EnvDeps } from '../src/env/deps.ts';
-import { envPods, readEnv } from '../src/env/lookup.ts';
-import { resizeEnv } from '../src/env/resize.ts';
-import { isPodReady } from '../src/env/status.ts';
+import { envPods, readEnv } from '../src/env/inspect/lookup.ts';
+import { isPodReady } from '../src/env/inspect/status.ts';
+import { memoryBytes, resourcesFor } from '../src/env/resize/allocation.ts';
+import { resizeEnv } from '../src/env/resize/resize.ts';
 import { connectKube } from '../src/kube/client.ts';
 import { execInPod } from '../src/kube/exec-socket.ts';
 import { KUBECONFIG, NS, ensureEnv, env, median, writeSection } from './dev-env.ts';
@@ -19,11 +19,9 @@ ensureEnv(ENV, '127.0.0.1:5000/runbox-test/busybox:1.35');
 
 const kube = await connectKube({ kubeconfig: KUBECONFIG, namespace: NS }, env);
 const deps: EnvDeps = {
-  sel: { kubeconfig: KUBECONFIG, namespace: NS },
-  env,
-  now: () => new Date(),
+  kube,
+  clock: { now: () => new Date() },
   progress: silentProgress,
-  cacheDir: env.XDG_CACHE_HOME,
   notice: () => {},
   debug: () => {},
 };
@@ -31,17 +29,17 @@ const deps: EnvDeps = {
 async function cgroupLimit(pod: string): Promise<number> {
   const out: Buffer[] = [];
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
-  await execInPod({ target: kube.target, pod, container: 'worker', command: ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'], stdin: null, stdout, stderr: new PassThrough() });
+  await execInPod({ target: kube, pod, container: 'worker', command: ['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'], stdin: null, stdout, stderr: new PassThrough() });
   return Number(Buffer.concat(out).toString());
 }
 
 async function once(units: number, replace: boolean): Promise<number> {
-  const dep = await readEnv(kube.target, ENV);
-  const pod = (await envPods(kube.target, ENV)).find(isPodReady)!;
+  const dep = await readEnv(kube, ENV);
+  const pod = (await envPods(kube, ENV)).find(isPodReady)!;
   const to = { units, resources: resourcesFor(units) };
   const want = memoryBytes(to.resources.memory);
   const t0 = performance.now();
-  const now = await resizeEnv(kube, deps, { dep, pod, to, wakeTimeoutMs: 120_000, replace });
+  const now = await resizeEnv(deps, { dep, pod, to, wakeTimeoutMs: 120_000, replace });
   // The kubelet has reported the resize applied: the cgroup must agree by now.
   const seen = await cgroupLimit(now.metadata!.name!);
   if (seen !== want) throw new Error(`cgroup shows ${seen}, expected ${want}`);

@@ -10,6 +10,8 @@
 
 export const SUBCOMMANDS = new Set([
   'create', 'run', 'shell', 'list', 'ls', 'delete', 'rm', 'stop', 'resize', 'usage', 'status', 'completion', 'help',
+  // Reserved for the commands of the design that come next, so no environment takes their names.
+  'sync', 'snapshot', 'history', 'rollback', 'squash', 'idle', 'config', 'doctor', 'controller',
 ]);
 
 /** Options that take a value, so that the value is not taken for the environment's name. */

@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { RunboxError } from '../errors.ts';
 import type { EnvDeps } from '../env/deps.ts';
+import { connectKube } from '../kube/client.ts';
+import { LaptopCache, cacheKey } from './laptop-cache.ts';
 import type { CliIo } from './io.ts';
 import { makeProgress, type ClosableProgress } from './progress.ts';
 
@@ -36,16 +38,16 @@ export function outputFormat(opts: GlobalOptions): OutputFormat {
   return opts.output === 'json' ? 'json' : 'text';
 }
 
-/** The side effects an operation gets, built from the global flags. */
-export function envDeps(ctx: CliContext, opts: GlobalOptions, progress: { quiet: boolean }): EnvDeps {
+/** The side effects an operation gets, built from the global flags: the connected cluster first. */
+export async function envDeps(ctx: CliContext, opts: GlobalOptions, progress: { quiet: boolean }): Promise<EnvDeps> {
   ctx.verbose = Boolean(opts.verbose);
+  const kube = await connectKube({ context: opts.context, namespace: opts.namespace, kubeconfig: opts.kubeconfig }, ctx.io.env);
   ctx.progress = makeProgress(ctx.io, { quiet: progress.quiet && !opts.verbose });
   return {
-    sel: { context: opts.context, namespace: opts.namespace, kubeconfig: opts.kubeconfig },
-    env: ctx.io.env,
-    now: ctx.io.now,
+    kube,
+    clock: { now: ctx.io.now },
     progress: ctx.progress,
-    cacheDir: ctx.io.cacheDir,
+    signal: ctx.io.signal,
     notice: (m) => {
       ctx.io.stderr.write(`runbox: ${m}\n`);
     },
@@ -53,6 +55,11 @@ export function envDeps(ctx: CliContext, opts: GlobalOptions, progress: { quiet:
       if (opts.verbose) ctx.io.stderr.write(`runbox: ${m}\n`);
     },
   };
+}
+
+/** This laptop's memory of one environment of the connected cluster. */
+export function laptopCache(ctx: CliContext, deps: EnvDeps, name: string): LaptopCache {
+  return new LaptopCache(ctx.io.cacheDir, cacheKey(deps.kube.server, deps.kube.namespace, name), deps.notice);
 }
 
 /** Raises every validation problem at once, before anything touches the cluster. */

@@ -1,4 +1,4 @@
-import type { EnvSummary } from '../env/status.ts';
+import type { EnvSummary } from '../env/inspect/status.ts';
 
 /** kubectl's short ages: 42s, 5m, 3h, 12d. */
 export function shortAge(from: string | undefined, now: Date): string {

@@ -29,6 +29,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (!mapped) return err.exitCode;
       error = mapped;
     }
+    // Cancelled by the user: the exit code of the signal, as a local program's.
+    if (io.signal?.aborted && io.signal.reason instanceof RunboxError) error = io.signal.reason;
     return report(io, error, ctx.verbose);
   }
 }
@@ -44,9 +46,35 @@ function report(io: CliIo, err: unknown, verbose: boolean): number {
   return e.exitCode ?? RUNBOX_FAILURE;
 }
 
+const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * The process's streams and signals. A signal goes to whoever listens (a
+ * running command forwards it to the remote one); otherwise the first one
+ * cancels what runbox waits for, cleanly, and a second one exits at once.
+ */
 export function processIo(): CliIo {
   const env = process.env;
+  const interrupt = new AbortController();
+  const listeners = new Set<(signal: keyof typeof SIGNALS, count: number) => void>();
+  let count = 0;
+  for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
+    process.on(signal, () => {
+      count++;
+      if (listeners.size > 0) {
+        for (const l of listeners) l(signal, count);
+        return;
+      }
+      if (count > 1) process.exit(128 + SIGNALS[signal]);
+      interrupt.abort(new RunboxError('interrupted', { exitCode: 128 + SIGNALS[signal] }));
+    });
+  }
   return {
+    signal: interrupt.signal,
+    onSignal(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,

@@ -3,11 +3,14 @@ import { Command, CommanderError } from 'commander';
 import { RunboxError } from '../errors.ts';
 import { completionCommand } from './commands/completion.ts';
 import { createCommand } from './commands/create.ts';
-import { deleteCommand, stopCommand } from './commands/delete.ts';
+import { deleteCommand } from './commands/delete.ts';
 import { listCommand } from './commands/list.ts';
-import { resizeCommand, statusCommand, usageCommand } from './commands/resize.ts';
+import { resizeCommand } from './commands/resize.ts';
 import { runCommand } from './commands/run.ts';
 import { shellCommand } from './commands/shell.ts';
+import { statusCommand } from './commands/status.ts';
+import { stopCommand } from './commands/stop.ts';
+import { usageCommand } from './commands/usage.ts';
 import type { CliContext } from './context.ts';
 
 export const VERSION = '0.1.0';

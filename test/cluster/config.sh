@@ -25,6 +25,9 @@ CONTAINERD_SOCK=$RUN/containerd/containerd.sock
 export GOMODCACHE=$CACHE/go/mod GOCACHE=$CACHE/go/build GOFLAGS=-mod=mod
 # Go may be installed without being on a non-interactive shell's PATH.
 command -v go >/dev/null || PATH=/usr/local/go/bin:$PATH
+# The toolchain an older go command fetches (install-deps.sh decides).
+NEWER_GO=go1.27.3
+[ -s "$CACHE/gotoolchain" ] && export GOTOOLCHAIN=$(cat "$CACHE/gotoolchain")
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { printf '[cluster] error: %s\n' "$*" >&2; exit 1; }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { BUSYBOX, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
 import { execCapture } from './support/capture.ts';
 

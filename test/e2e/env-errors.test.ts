@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { BUSYBOX, KUBECONFIG, REGISTRY, createNamespace, deleteNamespace, devCluster, serviceAccountKubeconfig } from './support/cluster.ts';
 import { laptopEnv, runbox, type CliResult } from './support/cli.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { DEBIAN, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
 import { RUNBOX, laptopEnv, runbox, runProgram } from './support/cli.ts';
 

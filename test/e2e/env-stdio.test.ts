@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { execCapture } from './support/capture.ts';
 import { BUSYBOX, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
-import { RUNBOX, laptopEnv, runProgram, runbox } from './support/cli.ts';
+import { RUNBOX, laptopEnv, runProgram, runbox, startRunbox } from './support/cli.ts';
 
 // Bulk data through the exec stream, both ways, with flow control holding the
 // CLI's memory down.
@@ -61,27 +61,28 @@ describe('stdin and stdout streaming', () => {
 
 describe('the sidecar', () => {
   it("sees the worker's processes and reports what runs", async () => {
-    const running = runbox(['-n', ns, 'pipes', 'sleep', '4'], { env });
-    await new Promise((r) => setTimeout(r, 1_500));
     const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'runbox.dev/env=pipes' });
     const pod = pods.items.find((p) => !p.metadata?.deletionTimestamp)!.metadata!.name!;
     const read = `fetch('http://127.0.0.1:7717/status').then((r) => r.text()).then((t) => process.stdout.write(t))`;
-    const busy = await execCapture(await devCluster(ns), pod, 'sidecar', ['node', '-e', read]);
-    expect(JSON.parse(busy.stdout)).toEqual({ busy: 1, commands: ['sleep 4'] });
-    expect((await running).code).toBe(0);
-    const idle = await execCapture(await devCluster(ns), pod, 'sidecar', ['node', '-e', read]);
-    expect(JSON.parse(idle.stdout)).toEqual({ busy: 0, commands: [] });
+    const inNs = await devCluster(ns);
+    const status = async () => JSON.parse((await execCapture(inNs, pod, 'sidecar', ['node', '-e', read])).stdout) as unknown;
+    expect(await status()).toEqual({ busy: 0, commands: [], agents: [] });
+    const running = startRunbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; exec sleep 7'], { env });
+    await running.output(/started/);
+    expect(await status()).toEqual({ busy: 1, commands: ['sleep 7'], agents: [] });
+    expect((await running.done).code).toBe(0);
+    expect(await status()).toEqual({ busy: 0, commands: [], agents: [] });
   });
 });
 
 describe('a pod lost mid-command', () => {
   it('says why the command died, keeps its exit code, and the next command gets a new pod', async () => {
-    const running = runbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; sleep 60; echo finished'], { env });
+    const running = startRunbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; sleep 60; echo finished'], { env });
+    await running.output(/started/);
     const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'runbox.dev/env=pipes' });
-    const pod = pods.items[0]!.metadata!.name!;
-    await new Promise((r) => setTimeout(r, 2_000));
+    const pod = pods.items.find((p) => !p.metadata?.deletionTimestamp)!.metadata!.name!;
     await kube.core.deleteNamespacedPod({ name: pod, namespace: ns, gracePeriodSeconds: 1 });
-    const r = await running;
+    const r = await running.done;
     expect(r.stdout).toBe('started\n');
     expect(r.code).toBe(137);
     expect(r.stderr).toMatch(new RegExp(`^runbox: the command was killed \\(exit 137\\) because pod ${pod} of pipes is being deleted`));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { DEBIAN, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
 import { kubectl, laptopEnv, runbox } from './support/cli.ts';
 
@@ -109,7 +109,38 @@ describe('commands', () => {
     expect(await podNames()).not.toContain(before);
   });
 
-  it('deletes the environment and its volume', async () => {
+  it('runbox stop scales to zero and leaves no pod; the next command wakes it', async () => {
+    expect(await podNames()).toHaveLength(1);
+    const r = await rb('stop', 'myrb');
+    expect(r.code, r.stderr).toBe(0);
+    const dep = await kube.apps.readNamespacedDeployment({ name: 'myrb', namespace: ns });
+    expect(dep.spec?.replicas).toBe(0);
+    // stop returns once the pod is gone, terminating ones included.
+    expect(await podNames()).toEqual([]);
+    expect(await rb('myrb', 'hostname')).toEqual({ code: 0, stdout: 'myrb\n', stderr: '' });
+  });
+
+  it('runbox usage --since leaves out older commands', async () => {
+    // The ledger holds this file's earlier commands; these two come after a cut.
+    const cut = new Date();
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect((await rb('myrb', 'echo', 'after-the-cut')).code).toBe(0);
+    expect((await rb('myrb', 'true')).code).toBe(0);
+    const all = JSON.parse((await rb('usage', 'myrb', '-o', 'json')).stdout) as { entries: { command: string }[] };
+    const since = JSON.parse((await rb('usage', 'myrb', '--since', cut.toISOString(), '-o', 'json')).stdout) as {
+      entries: { command: string }[];
+      total: { commands: number };
+    };
+    expect(all.entries.map((e) => e.command)).toContain('hostname');
+    expect(since.entries.map((e) => e.command)).toEqual(['echo after-the-cut', 'true']);
+    expect(since.total.commands).toBe(2);
+  });
+
+  it('deletes the environment, its volume and its usage ledger', async () => {
+    const ledger = await kube.core.listNamespacedConfigMap({ namespace: ns, labelSelector: 'runbox.dev/env=myrb' });
+    expect(ledger.items.length).toBeGreaterThan(0);
+    const pvc = await kube.core.readNamespacedPersistentVolumeClaim({ name: 'myrb-data', namespace: ns });
+    expect(pvc.metadata?.name).toBe('myrb-data');
     const r = await rb('delete', 'myrb', '--yes');
     expect(r.code).toBe(0);
     // Like kubectl delete, it returns once they are gone.

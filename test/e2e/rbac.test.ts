@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { BUSYBOX, REPO_ROOT, createNamespace, deleteNamespace, devCluster, serviceAccountKubeconfig } from './support/cluster.ts';
 import { kubectl, laptopEnv, runbox } from './support/cli.ts';
 

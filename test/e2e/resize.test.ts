@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kube } from '../../src/kube/client.ts';
+import type { Kube } from './support/cluster.ts';
 import { DEBIAN, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
 import { laptopEnv, runbox } from './support/cli.ts';
 
@@ -78,8 +78,16 @@ describe('per-command resizing', () => {
 
   it('a wake applies the recorded allocation', async () => {
     expect((await rb('stop', 'myrb')).code).toBe(0);
-    expect((await rb('resize', 'myrb', '3')).code).toBe(0);
-    expect((await rb('myrb', 'cat', MEMORY)).stdout).toBe('402653184\n');
+    const slept = await kube.apps.readNamespacedDeployment({ name: 'myrb', namespace: ns });
+    expect(slept.spec?.replicas).toBe(0);
+    const pods = await kube.core.listNamespacedPod({ namespace: ns, labelSelector: 'runbox.dev/env=myrb' });
+    expect(pods.items).toEqual([]);
+    const r = await rb('resize', 'myrb', '3');
+    expect(r.stderr).toMatch(/myrb will wake with 3 units/);
+    expect((await rb('myrb', 'cat', MEMORY, CPU)).stdout).toBe('402653184\n37500\n');
+    const woke = await kube.apps.readNamespacedDeployment({ name: 'myrb', namespace: ns });
+    expect(woke.spec?.replicas).toBe(1);
+    expect(woke.metadata?.annotations?.['runbox.dev/allocation']).toBe('3');
   });
 });
 
@@ -101,7 +109,7 @@ describe('usage metering', () => {
     const other = laptopEnv();
     const r = await runbox(['-n', ns, 'usage', 'myrb', '-o', 'json'], { env: other });
     expect(r.code, r.stderr).toBe(0);
-    const entries = JSON.parse(r.stdout) as { command: string; allocation: number; units: number; durationMs: number }[];
+    const { entries } = JSON.parse(r.stdout) as { entries: { command: string; allocation: number; units: number; durationMs: number }[] };
     const sleep = entries.find((e) => e.command === 'sleep 1');
     expect(sleep).toMatchObject({ allocation: 2 });
     expect(sleep!.units).toBeCloseTo((2 * sleep!.durationMs) / 100, 1);

@@ -1,5 +1,5 @@
-import { cpuMillis, memoryBytes, resourcesFor, unitsOf } from '../../env/allocation.ts';
-import type { Allocation } from '../../env/resources-state.ts';
+import { cpuMillis, memoryBytes, resourcesFor, unitsOf } from '../../env/resize/allocation.ts';
+import type { Allocation } from '../../env/resize/resources-state.ts';
 
 export interface AllocationOptions {
   allocate?: string;

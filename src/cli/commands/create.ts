@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import type { CreateRequest } from '../../env/create.ts';
+import { SUBCOMMANDS } from '../argv.ts';
+import type { CreateRequest } from '../../env/lifecycle/create.ts';
 import { nameProblems } from '../../env/names.ts';
-import { envDeps, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
+import { timeoutOption } from '../options.ts';
+import { envDeps, laptopCache, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
 interface CreateOptions extends GlobalOptions {
   image?: string;
@@ -12,7 +14,7 @@ interface CreateOptions extends GlobalOptions {
   gpu: string;
   sidecarImage?: string;
   keep?: boolean;
-  timeout: string;
+  timeout: number;
 }
 
 export const DEFAULT_IMAGE = 'debian:bookworm';
@@ -21,13 +23,14 @@ const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
 
 export function validateCreate(name: string, o: CreateOptions, env: NodeJS.ProcessEnv): { problems: string[]; req: CreateRequest } {
   const problems = nameProblems(name);
+  if (SUBCOMMANDS.has(name)) {
+    problems.push(`"${name}" is a runbox command, so "runbox ${name} CMD" could never reach the environment; choose another name`);
+  }
   const allocation = Number(o.allocate);
   if (!(allocation > 0)) problems.push(`--allocate must be a number above 0, not "${o.allocate}"`);
   if (!QUANTITY.test(o.volumeSize)) problems.push(`--volume-size must be a quantity such as 10Gi, not "${o.volumeSize}"`);
   const gpus = Number(o.gpu);
   if (!Number.isInteger(gpus) || gpus < 0) problems.push(`--gpu must be a whole number, not "${o.gpu}"`);
-  const timeout = Number(o.timeout);
-  if (!(timeout > 0)) problems.push(`--timeout must be a number of seconds, not "${o.timeout}"`);
   const nodeSelector: Record<string, string> = {};
   for (const kv of o.nodeSelector) {
     const eq = kv.indexOf('=');
@@ -46,7 +49,7 @@ export function validateCreate(name: string, o: CreateOptions, env: NodeJS.Proce
       nodeSelector,
       gpus,
       keep: Boolean(o.keep),
-      timeoutMs: timeout * 1000,
+      timeoutMs: o.timeout,
     },
   };
 }
@@ -63,12 +66,14 @@ export function createCommand(ctx: CliContext): Command {
     .option('--gpu <count>', 'GPUs for the worker (nvidia.com/gpu)', '0')
     .option('--sidecar-image <image>', `the sidecar image (default: $RUNBOX_SIDECAR_IMAGE or ${DEFAULT_SIDECAR_IMAGE})`)
     .option('--keep', 'keep what was created if the environment fails to start')
-    .option('--timeout <seconds>', 'how long to wait for the environment to be ready', '300')
+    .addOption(timeoutOption('the environment to be ready'))
     .action(async (name: string, o: CreateOptions) => {
       const { problems, req } = validateCreate(name, o, ctx.io.env);
       rejectProblems(problems);
-      const { createEnv } = await import('../../env/create.ts');
-      const summary = await createEnv(envDeps(ctx, o, { quiet: false }), req);
+      const { createEnv } = await import('../../env/lifecycle/create.ts');
+      const deps = await envDeps(ctx, o, { quiet: false });
+      const { summary, pod } = await createEnv(deps, req);
+      laptopCache(ctx, deps, name).write({ pod: pod.metadata?.name, units: req.allocation });
       await ctx.progress?.close();
       if (outputFormat(o) === 'json') ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else ctx.io.stdout.write(`${summary.name} created (${summary.state}, pod ${summary.pod ?? '-'})\n`);

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import { RunboxError } from '../../errors.ts';
 import { nameProblems } from '../../env/names.ts';
-import { envDeps, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
+import { anyOwnerOption } from '../options.ts';
+import { envDeps, laptopCache, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
 interface DeleteOptions extends GlobalOptions {
   yes?: boolean;
@@ -26,26 +27,16 @@ export function deleteCommand(ctx: CliContext): Command {
     .argument('<name>', 'environment name')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--keep-volume', 'keep the /data volume (a later create with the same name reuses it)')
-    .option('--any-owner', "act on somebody else's environment")
+    .addOption(anyOwnerOption())
     .action(async (name: string, o: DeleteOptions) => {
       rejectProblems(nameProblems(name));
       if (ctx.io.stdin.isTTY && ctx.io.stderr.isTTY && !o.yes) {
         const what = o.keepVolume ? `environment ${name}` : `environment ${name} and its volume (all files in /data)`;
         if (!(await confirm(ctx, `Delete ${what}?`))) throw new RunboxError('not deleted', { exitCode: 1 });
       }
-      const { deleteEnv } = await import('../../env/remove.ts');
-      await deleteEnv(envDeps(ctx, o, { quiet: false }), { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner) });
-    });
-}
-
-export function stopCommand(ctx: CliContext): Command {
-  return withGlobals(new Command('stop'))
-    .description('scale an environment to zero; files and state stay, the next command wakes it')
-    .argument('<name>', 'environment name')
-    .option('--any-owner', "act on somebody else's environment")
-    .action(async (name: string, o: DeleteOptions) => {
-      rejectProblems(nameProblems(name));
-      const { stopEnv } = await import('../../env/remove.ts');
-      await stopEnv(envDeps(ctx, o, { quiet: false }), { name, anyOwner: Boolean(o.anyOwner) });
+      const { deleteEnv } = await import('../../env/lifecycle/delete.ts');
+      const deps = await envDeps(ctx, o, { quiet: false });
+      await deleteEnv(deps, { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner) });
+      laptopCache(ctx, deps, name).write({ pod: undefined });
     });
 }

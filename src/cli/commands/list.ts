@@ -14,8 +14,8 @@ export function listCommand(ctx: CliContext): Command {
     .option('--all', "include other users' environments")
     .option('-A, --all-namespaces', 'list across all namespaces')
     .action(async (o: ListOptions) => {
-      const { listEnvs } = await import('../../env/list.ts');
-      const envs = await listEnvs(envDeps(ctx, o, { quiet: true }), {
+      const { listEnvs } = await import('../../env/inspect/list.ts');
+      const envs = await listEnvs(await envDeps(ctx, o, { quiet: true }), {
         allOwners: Boolean(o.all),
         allNamespaces: Boolean(o.allNamespaces),
       });

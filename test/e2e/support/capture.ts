@@ -1,5 +1,5 @@
 import { PassThrough, Readable } from 'node:stream';
-import type { Kube } from '../../../src/kube/client.ts';
+import type { Kube } from './cluster.ts';
 import { execInPod } from '../../../src/kube/exec-socket.ts';
 
 export interface Captured {

@@ -51,6 +51,53 @@ export function runProgram(
   });
 }
 
+export interface Started {
+  /** Resolves once stdout (or stderr) has shown a match. */
+  output(pattern: RegExp, stream?: 'stdout' | 'stderr'): Promise<void>;
+  pid: number;
+  done: Promise<CliResult>;
+}
+
+/** Starts runbox without waiting for it, so a test can act once it has shown something. */
+export function startRunbox(args: string[], opts: { env: NodeJS.ProcessEnv }): Started {
+  const child = spawn(process.execPath, [RUNBOX, ...args], { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const seen = { stdout: '', stderr: '' };
+  const waiters: { pattern: RegExp; stream: 'stdout' | 'stderr'; resolve: () => void }[] = [];
+  const check = () => {
+    for (const w of waiters.splice(0)) {
+      if (w.pattern.test(seen[w.stream])) w.resolve();
+      else waiters.push(w);
+    }
+  };
+  child.stdout.on('data', (c: Buffer) => {
+    seen.stdout += c.toString();
+    check();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    seen.stderr += c.toString();
+    check();
+  });
+  child.stdin.end();
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), stdout: seen.stdout, stderr: seen.stderr }),
+    );
+  });
+  return {
+    pid: child.pid ?? 0,
+    done,
+    output: (pattern, stream = 'stdout') =>
+      new Promise<void>((resolve, reject) => {
+        waiters.push({ pattern, stream, resolve });
+        check();
+        void done.then(() => {
+          if (!pattern.test(seen[stream])) reject(new Error(`runbox ended without printing ${pattern}: ${JSON.stringify(seen)}`));
+        });
+      }),
+  };
+}
+
 export function runbox(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string | Buffer }): Promise<CliResult> {
   return runProgram(process.execPath, [RUNBOX, ...args], opts);
 }

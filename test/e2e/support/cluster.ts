@@ -3,7 +3,18 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connectKube, type Kube } from '../../../src/kube/client.ts';
+import * as k8s from '@kubernetes/client-node';
+import { connectKube } from '../../../src/kube/client.ts';
+import type { KubeTarget } from '../../../src/kube/target.ts';
+
+/** The typed client, for tests only: they check the objects runbox left, as kubectl would. */
+export interface Kube {
+  target: KubeTarget;
+  core: k8s.CoreV1Api;
+  apps: k8s.AppsV1Api;
+  config: k8s.KubeConfig;
+  lib: typeof k8s;
+}
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const KUBECONFIG = `${REPO_ROOT}.runbox-dev/kubeconfig`;
@@ -20,7 +31,16 @@ export async function devCluster(namespace?: string): Promise<Kube> {
   if (!existsSync(KUBECONFIG)) {
     throw new Error(`no dev cluster: ${KUBECONFIG} is missing; run npm run cluster:up`);
   }
-  return connectKube({ kubeconfig: KUBECONFIG, namespace }, process.env);
+  const config = new k8s.KubeConfig();
+  config.loadFromFile(KUBECONFIG);
+  if (namespace) config.contexts = config.contexts.map((c) => ({ ...c, namespace }));
+  return {
+    target: await connectKube({ kubeconfig: KUBECONFIG, namespace }, process.env),
+    core: config.makeApiClient(k8s.CoreV1Api),
+    apps: config.makeApiClient(k8s.AppsV1Api),
+    config,
+    lib: k8s,
+  };
 }
 
 export function uniqueName(prefix: string): string {

@@ -1,0 +1,34 @@
+import { Command } from 'commander';
+import { nameProblems } from '../../env/names.ts';
+import { envDeps, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
+import { shortAge } from '../format.ts';
+
+export function statusCommand(ctx: CliContext): Command {
+  return withGlobals(new Command('status'))
+    .description('show one environment: state, allocation, pod, node')
+    .argument('<name>', 'environment name')
+    .action(async (name: string, o: GlobalOptions) => {
+      rejectProblems(nameProblems(name));
+      const { envStatus } = await import('../../env/inspect/env-status.ts');
+      const s = await envStatus(await envDeps(ctx, o, { quiet: true }), name);
+      if (outputFormat(o) === 'json') {
+        ctx.io.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        return;
+      }
+      const now = ctx.io.now();
+      const lines: [string, string][] = [
+        ['Name', s.name],
+        ['Namespace', s.namespace],
+        ['State', s.reason ? `${s.state} (${s.reason})` : s.state],
+        ['Image', s.image],
+        ['Allocation', `${s.allocation} unit${s.allocation === 1 ? '' : 's'} (${s.resources.cpu} CPU, ${s.resources.memory} memory)`],
+        ['Applied', s.applied ? `${s.applied.cpu ?? '?'} CPU, ${s.applied.memory ?? '?'} memory` : '-'],
+        ['Pod', s.pod ?? '-'],
+        ['Node', s.node ?? '-'],
+        ['Owner', s.owner],
+        ['Last activity', s.lastActivity ? `${shortAge(s.lastActivity, now)} ago` : '-'],
+        ['Age', shortAge(s.created, now)],
+      ];
+      ctx.io.stdout.write(lines.map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`).join('\n') + '\n');
+    });
+}
