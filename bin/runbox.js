@@ -20,5 +20,5 @@ const { main, processIo } = await import('../dist/cli/runbox.mjs').catch((err) =
 const io = processIo();
 const code = await main(process.argv.slice(2), io);
 // Let stdout drain before exiting, so piped output is never cut short.
-if (process.stdout.writableNeedDrain) await new Promise((r) => process.stdout.once('drain', r));
+if (process.stdout.writableNeedDrain && !process.stdout.destroyed) await new Promise((r) => process.stdout.once('drain', r));
 process.exit(code);

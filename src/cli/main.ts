@@ -58,6 +58,13 @@ export function processIo(): CliIo {
   const interrupt = new AbortController();
   const listeners = new Set<(signal: keyof typeof SIGNALS, count: number) => void>();
   let count = 0;
+  // A reader that went away (runbox ... | head -1) is the running command's
+  // business (it ends like SIGPIPE); later writes must not crash runbox.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+    });
+  }
   for (const signal of Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]) {
     process.on(signal, () => {
       count++;

@@ -60,6 +60,9 @@ export class OutputClosedError extends RunboxError {
   }
 }
 
+/** The session ended without an exit status: the connection dropped, or the server closed it. */
+export class ExecConnectionLostError extends RunboxError {}
+
 /** The API server refused the upgrade (pod gone, RBAC, bad container...). */
 export class ExecUpgradeError extends RunboxError {
   readonly status: number;
@@ -142,7 +145,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
       const why = err.code ?? err.message;
       settle({
         error: opened
-          ? new RunboxError(`lost the connection to pod ${req.pod} before the command finished (${why})`, {
+          ? new ExecConnectionLostError(`lost the connection to pod ${req.pod} before the command finished (${why})`, {
               cause: err,
               hint: 'the API server or the network went away; run the command again',
             })
@@ -210,7 +213,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
     ws.on('close', () => {
       if (!outcome) {
         settle({
-          error: new RunboxError(`lost the connection to pod ${req.pod} before the command finished`, {
+          error: new ExecConnectionLostError(`lost the connection to pod ${req.pod} before the command finished`, {
             hint: 'the pod may have been deleted or restarted; run the command again',
           }),
         });

@@ -3,7 +3,7 @@ import { WORKER } from '../../contract/names.ts';
 import { RunboxError } from '../../errors.ts';
 import { execOutput } from '../../kube/exec-output.ts';
 import { SIGNAL_EXIT_BASE } from '../../kube/exec-protocol.ts';
-import { OutputClosedError, execInPod, type Terminal } from '../../kube/exec-socket.ts';
+import { ExecConnectionLostError, OutputClosedError, execInPod, type Terminal } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
 import { answer, exitCodeOf, signalCommand } from './run-control.ts';
 import type { RunMode } from './shell-state.ts';
@@ -24,8 +24,10 @@ export interface Attachment {
 // The runtime may withhold a finished command's exit status while runbox still
 // has input for it (`yes | runbox NAME head -1`, containerd 1.6): after this
 // much silence, ask the run file instead, less often the longer it lasts.
-const QUIET_FIRST_MS = 500;
+const QUIET_FIRST_MS = 400;
 const QUIET_MAX_MS = 10_000;
+// Once the exit code is known, output still in flight gets this long to arrive.
+const SETTLE_MS = 200;
 
 /**
  * Runs the prologue'd command in the worker as if it ran here: a signal the
@@ -53,46 +55,53 @@ export async function runAttached(
   let lastMessage = Date.now();
   const cleanups: (() => void)[] = [() => deps.signal?.removeEventListener('abort', onOuterAbort)];
 
+  let forced: number | undefined;
   const off = req.io.onSignal?.((signal, count) => {
     if (count === 1) {
       void side(signalCommand(req.run.id, signal.slice(3) as 'INT' | 'TERM' | 'HUP'));
       return;
     }
-    // A second signal: as a local shell's second Ctrl-C, do not wait any longer.
-    void side(signalCommand(req.run.id, 'KILL')).finally(() => stop({ code: SIGNAL_EXIT_BASE + SIGNAL_NUMBER[signal] }));
+    // A second signal: as a local shell's second Ctrl-C, do not wait any
+    // longer; runbox ends as interrupted, however the command ends.
+    forced = SIGNAL_EXIT_BASE + SIGNAL_NUMBER[signal];
+    void side(signalCommand(req.run.id, 'KILL')).finally(() => stop({ code: forced! }));
   });
   if (off) cleanups.push(off);
 
   if (req.run.mode === 'pipes' && req.io.stdin) {
-    // Quiet: no message for a while, and not because runbox holds the socket
-    // back for a full local stdout. Once the run file has the exit code, one
-    // more quiet spell lets the last output in flight arrive first.
-    const quiet = () => Date.now() - lastMessage >= QUIET_FIRST_MS && !req.io.stdout.writableNeedDrain;
-    let wait = QUIET_FIRST_MS;
+    // Silence: no message for a while, and not because runbox holds the socket
+    // back for a full local stdout. Once the run file has the exit code, a
+    // short silence more lets the last output in flight arrive first.
+    const silence = () => (req.io.stdout.writableNeedDrain ? 0 : Date.now() - lastMessage);
+    let backoff = QUIET_FIRST_MS;
     let exited: number | undefined;
     const check = async () => {
-      if (!quiet()) {
-        wait = QUIET_FIRST_MS;
-      } else if (exited !== undefined) {
-        return stop({ code: exited });
+      let next: number;
+      if (exited !== undefined) {
+        if (silence() >= SETTLE_MS) return stop({ code: exited });
+        next = SETTLE_MS - silence();
+      } else if (silence() < QUIET_FIRST_MS) {
+        backoff = QUIET_FIRST_MS;
+        next = QUIET_FIRST_MS - silence();
       } else {
         const code = Number.parseInt(await side(exitCodeOf(req.run.id)), 10);
         if (Number.isInteger(code)) {
           exited = code;
           lastMessage = Date.now();
-          wait = QUIET_FIRST_MS;
+          next = SETTLE_MS;
         } else {
-          wait = Math.min(wait * 2, QUIET_MAX_MS);
+          next = backoff;
+          backoff = Math.min(backoff * 2, QUIET_MAX_MS);
         }
       }
-      timer = setTimeout(() => void check(), wait);
+      timer = setTimeout(() => void check(), Math.max(next, 20));
     };
-    let timer = setTimeout(() => void check(), wait);
+    let timer = setTimeout(() => void check(), QUIET_FIRST_MS);
     cleanups.push(() => clearTimeout(timer));
   }
 
   try {
-    return await execInPod({
+    const code = await execInPod({
       target: deps.kube,
       ...where,
       command: req.command,
@@ -105,9 +114,16 @@ export async function runAttached(
         lastMessage = Date.now();
       },
     });
+    return forced ?? code;
   } catch (err) {
     const reason = session.signal.reason as { code?: unknown } | undefined;
     if (session.signal.aborted && typeof reason?.code === 'number') return reason.code;
+    if (err instanceof ExecConnectionLostError) {
+      // The server may close a session without its status when the command
+      // ended while input was still coming (containerd 1.6): its run file knows.
+      const code = Number.parseInt(await side(exitCodeOf(req.run.id)), 10);
+      if (Number.isInteger(code)) return code;
+    }
     if (err instanceof OutputClosedError) {
       await side(signalCommand(req.run.id, 'PIPE'));
       return SIGNAL_EXIT_BASE + SIGNAL_NUMBER.SIGPIPE;

@@ -25,9 +25,10 @@ describe('run control', () => {
     writeFileSync(file, `${child.pid} 0\n`);
     expect(sh(signalCommand(id, 'TERM')).stdout).toBe('sent\n');
     expect(await exited).toBe('SIGTERM');
-    // The background sleep was in the group too: none is left (pgrep exits 1 when it finds none).
-    for (let i = 0; i < 50 && sh(['pgrep', '-g', String(child.pid)]).status === 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(sh(['pgrep', '-g', String(child.pid)]).status).toBe(1);
+    // The background sleep was in the group too: no live process is left in it (zombies wait for a reaper).
+    const live = () => sh(['sh', '-c', `ps -eo pgid=,stat= | awk '$1 == ${child.pid} && $2 !~ /Z/' | wc -l`]).stdout.trim();
+    for (let i = 0; i < 100 && live() !== '0'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(live()).toBe('0');
   });
 
   it('says nothing when there is no run file', () => {

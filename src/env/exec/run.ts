@@ -106,9 +106,14 @@ async function explainKill(deps: EnvDeps, req: { name: string; pod: string; runI
   if (oom && answer(oom.stdout) === 'oom') {
     const more = req.units * 4;
     deps.notice(
-      `the command ran out of memory (limit ${resourcesFor(req.units).memory}, ${req.units} unit${req.units === 1 ? '' : 's'}) and was killed; give it more with: runbox -a ${more} ${req.name} ${req.argv.join(' ') || '...'}`,
+      `the command ran out of memory (limit ${resourcesFor(req.units).memory}, ${req.units} unit${req.units === 1 ? '' : 's'}) and was killed; give it more with: runbox -a ${more} ${req.name} ${req.argv.map(shellWord).join(' ') || '...'}`,
     );
   }
+}
+
+/** An argument as a user would type it into a shell. */
+export function shellWord(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
 function execError(err: unknown, env: string): RunboxError {

@@ -95,6 +95,11 @@ describe('shell state prologue', () => {
     expect(runFile(r.id)).toMatch(/^\d+ \d+ 3\n$/);
   });
 
+  it('leaves SIGINT to the command (sh would have a background job ignore it)', () => {
+    const r = runWith({ mode: 'pipes' }, 'sh', '-c', 'kill -INT $$; sleep 5; echo survived');
+    expect([r.code, r.out]).toEqual([130, '']);
+  });
+
   it('reports a command killed by a signal as 128 + the signal', () => {
     expect(run('sh', '-c', 'kill -TERM $$').code).toBe(143);
   });

@@ -69,15 +69,13 @@ case "$1" in
 esac
 if [ "$_rbm" = ${PROLOGUE_MODES.tty} ]; then echo "$$ $_rbo" > "$_rbr"; exec "$@"; fi
 # Pipes: the command runs as a child in a process group of its own (setsid,
-# where the image has it), so that a forwarded Ctrl-C reaches all of it, and
-# its exit code is written down, since the runtime may withhold it while
-# runbox still has input to send.
-exec 3<&0
-if command -v setsid >/dev/null 2>&1; then setsid "$@" <&3 3<&- & else "$@" <&3 3<&- & fi
-_rbp=$!
-exec 3<&-
-echo "$_rbp $_rbo" > "$_rbr"
-wait "$_rbp"; _rbx=$?
+# where the image has it), so that a forwarded Ctrl-C reaches all of it; in the
+# foreground, since sh makes a background job ignore SIGINT. Its exit code is
+# written down, since the runtime may withhold it while runbox still has input.
+_rbw='echo "$$ $1" > "$0"; shift; exec "$@"'
+if command -v setsid >/dev/null 2>&1; then setsid /bin/sh -c "$_rbw" "$_rbr" "$_rbo" "$@"; else /bin/sh -c "$_rbw" "$_rbr" "$_rbo" "$@"; fi
+_rbx=$?
+read -r _rbp _rbk < "$_rbr"
 echo "$_rbp $_rbo $_rbx" > "$_rbr"
 exit "$_rbx"
 `.trim();

@@ -1,6 +1,6 @@
 import type { Deployment as V1Deployment, Pod as V1Pod } from '../../kube/types.ts';
 import { describe, expect, it } from 'vitest';
-import { summarize } from './status.ts';
+import { summarize, unschedulable } from './status.ts';
 
 const dep = (replicas: number): V1Deployment => ({
   metadata: {
@@ -52,5 +52,20 @@ describe('summarize', () => {
 
   it('explains a failing environment', () => {
     expect(summarize(dep(1), [badImage]).reason).toBe('ImagePullBackOff: not found');
+  });
+});
+
+describe('unschedulable', () => {
+  const scheduled = (reason: string, message: string) =>
+    pod({ conditions: [{ type: 'PodScheduled', status: 'False', reason, message }] });
+  it.each([
+    ['0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available', true],
+    ["0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.", true],
+    ['0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found', false],
+  ])('%s -> %s', (message, fails) => {
+    expect(unschedulable(scheduled('Unschedulable', message)) !== undefined).toBe(fails);
+  });
+  it('is not said of a scheduled pod', () => {
+    expect(unschedulable(ready)).toBeUndefined();
   });
 });

@@ -57,6 +57,18 @@ export function podFailure(pod: Pod): { reason: string; message: string; contain
 }
 
 /** Why a pod is not ready yet (scheduling, pulling), for progress and errors. */
+/**
+ * The scheduler's word when no node can take the pod as it is asked for (too
+ * much CPU, memory or GPU, or a selector no node matches): waiting will not
+ * help on a cluster of fixed size. Unbound volumes and the like pass.
+ */
+export function unschedulable(pod: Pod): string | undefined {
+  const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (sched?.reason !== 'Unschedulable') return undefined;
+  const message = sched.message ?? '';
+  return /Insufficient |didn't match Pod's node affinity\/selector/.test(message) ? message : undefined;
+}
+
 export function podWaitingReason(pod: Pod): string | undefined {
   const sched = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
   if (sched) return sched.message ?? sched.reason ?? 'waiting to be scheduled';

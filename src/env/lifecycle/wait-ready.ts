@@ -6,9 +6,20 @@ import type { Pod } from '../../kube/types.ts';
 import { waitFor, type Decision } from '../../kube/watch.ts';
 import type { Progress } from '../deps.ts';
 import { envPodsQuery } from '../inspect/lookup.ts';
-import { containerServes, isPodReady, podFailure, podWaitingReason } from '../inspect/status.ts';
+import { containerServes, isPodReady, podFailure, podWaitingReason, unschedulable } from '../inspect/status.ts';
 
 const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+/** No node can take the environment's pod as it is asked for. */
+export class NoCapacityError extends RunboxError {
+  readonly scheduler: string;
+  constructor(env: string, scheduler: string) {
+    super(`no node can run ${env} at its size: ${scheduler.split(/\.\s/)[0]}`, {
+      hint: `ask for less with: runbox resize ${env} UNITS`,
+    });
+    this.scheduler = scheduler;
+  }
+}
 
 export interface WaitReadyOptions {
   timeoutMs: number;
@@ -58,6 +69,8 @@ export function waitReady(kube: KubeTarget, env: string, opts: WaitReadyOptions)
           fail: new RunboxError(`container ${failure.container} of ${env} cannot start (${failure.reason}): ${failure.message}`),
         };
       }
+      const noRoom = unschedulable(pod);
+      if (noRoom) return { fail: new NoCapacityError(env, noRoom) };
       const reason = podWaitingReason(pod);
       if (reason && reason !== lastReason) {
         lastReason = reason;

@@ -1,4 +1,5 @@
 import { WORKER } from '../../contract/names.ts';
+import { RunboxError } from '../../errors.ts';
 import { apiError } from '../../kube/api-error.ts';
 import { objectPath } from '../../kube/paths.ts';
 import { PATCH, callJson } from '../../kube/rest.ts';
@@ -12,7 +13,8 @@ import {
   workerResources,
   type Allocation,
 } from '../resize/resources-state.ts';
-import { waitReady } from './wait-ready.ts';
+import { sleepEnv } from './stop.ts';
+import { NoCapacityError, waitReady } from './wait-ready.ts';
 
 /**
  * Scales a sleeping environment to one pod at its recorded allocation, or at
@@ -41,10 +43,25 @@ export async function wakeEnv(
   } catch (err) {
     throw apiError(err, `waking ${name}`, kube.server);
   }
-  return waitReady(kube, name, {
-    timeoutMs: req.timeoutMs,
-    progress: deps.progress,
-    signal: deps.signal,
-    until: { container: req.container ?? WORKER },
-  });
+  try {
+    return await waitReady(kube, name, {
+      timeoutMs: req.timeoutMs,
+      progress: deps.progress,
+      signal: deps.signal,
+      until: { container: req.container ?? WORKER },
+    });
+  } catch (err) {
+    // A pod that will never start, or a wake the user cancelled, goes back to
+    // sleep: nothing is left Pending to wedge the next command.
+    if (err instanceof NoCapacityError || deps.signal?.aborted) {
+      await sleepEnv({ ...deps, signal: undefined }, name).catch((e: unknown) => deps.debug(`putting ${name} back to sleep failed: ${String(e)}`));
+      if (err instanceof NoCapacityError) {
+        throw new RunboxError(`cannot wake ${name}: ${err.message.replace(/^no node can run \S+ at its size: /, 'no node can fit it: ')}; it stays asleep`, {
+          hint: err.hint,
+          cause: err,
+        });
+      }
+    }
+    throw err;
+  }
 }

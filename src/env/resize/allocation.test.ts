@@ -19,6 +19,10 @@ describe('allocation', () => {
     expect(memoryBytes('1Gi')).toBe(1073741824);
     expect(memoryBytes('1G')).toBe(1e9);
     expect(memoryBytes('268435456')).toBe(268435456);
+    // Node allocatable memory comes in Ki; the decimal kilo is lower-case.
+    expect(memoryBytes('24581256Ki')).toBe(24581256 * 1024);
+    expect(memoryBytes('2k')).toBe(2000);
+    expect(memoryBytes('2ki')).toBeNaN();
     expect(cpuMillis('lots')).toBeNaN();
     expect(memoryBytes('12Xi')).toBeNaN();
   });

@@ -30,7 +30,7 @@ const MEMORY_SUFFIX: Record<string, number> = {
 
 /** Kubernetes memory quantity ("128Mi", "1G", "134217728") in bytes; NaN if malformed. */
 export function memoryBytes(q: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)([kMGTPE]i?|)$/.exec(q.trim());
+  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|[MGTPE]i?|k|)$/.exec(q.trim());
   if (!m) return Number.NaN;
   const factor = MEMORY_SUFFIX[m[2] ?? ''];
   return factor === undefined ? Number.NaN : Math.round(Number(m[1]) * factor);

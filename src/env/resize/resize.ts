@@ -1,17 +1,17 @@
 import { ANNOTATION, WORKER } from '../../contract/names.ts';
 import { RunboxError, httpStatusOf } from '../../errors.ts';
 import { apiError, statusMessage } from '../../kube/api-error.ts';
-import { collectionPath, nodePath, objectPath } from '../../kube/paths.ts';
-import { PATCH, callJson } from '../../kube/rest.ts';
+import { NODES_PATH, collectionPath, nodePath, objectPath } from '../../kube/paths.ts';
+import { PATCH, callJson, requestJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
-import type { Deployment, Node, Pod } from '../../kube/types.ts';
+import type { Deployment, List, Node, Pod } from '../../kube/types.ts';
 import { waitFor } from '../../kube/watch.ts';
 import type { EnvDeps } from '../deps.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { envPods } from '../inspect/lookup.ts';
 import { containerServes } from '../inspect/status.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
-import { sameResources } from './allocation.ts';
+import { cpuMillis, memoryBytes, sameResources } from './allocation.ts';
 import { allocationAnnotations, podLimits, resizeProgress, workerResources, type Allocation } from './resources-state.ts';
 
 const RESIZE_TIMEOUT_MS = 60_000;
@@ -111,6 +111,30 @@ function waitForResize(deps: EnvDeps, pod: string, to: Allocation): Promise<Resi
   });
 }
 
+/**
+ * Refuses a size no node of the cluster could ever hold, before it is
+ * recorded for a wake. Needs to list nodes; where the user may not, the wake
+ * itself says so at once (see NoCapacityError).
+ */
+async function assertSomeNodeFits(deps: EnvDeps, name: string, to: Allocation): Promise<void> {
+  const res = await requestJson(deps.kube, { method: 'GET', path: NODES_PATH }).catch(() => undefined);
+  if (!res || res.status !== 200) {
+    deps.debug(`cannot list nodes to check capacity (HTTP ${res?.status ?? 'error'})`);
+    return;
+  }
+  const nodes = ((res.body as List<Node>).items ?? []).filter((n) => !n.spec?.unschedulable);
+  const fits = (n: Node) =>
+    cpuMillis(n.status?.allocatable?.cpu ?? '0') >= cpuMillis(to.resources.cpu) &&
+    memoryBytes(n.status?.allocatable?.memory ?? '0') >= memoryBytes(to.resources.memory);
+  if (nodes.length === 0 || nodes.some(fits)) return;
+  const largest = nodes
+    .map((n) => `${n.metadata?.name}: ${n.status?.allocatable?.cpu ?? '?'} CPU, ${n.status?.allocatable?.memory ?? '?'} memory`)
+    .join('; ');
+  throw new RunboxError(`cannot give ${name} ${describe(to)}: no node of the cluster has that much (allocatable ${largest})`, {
+    hint: `${name} keeps its size; ask for less`,
+  });
+}
+
 async function nodeFigures(kube: KubeTarget, pod: Pod): Promise<string> {
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) return 'node unknown';
@@ -171,14 +195,27 @@ export async function replacePod(
   });
 }
 
-/** `runbox resize NAME N`: resizes a running environment, or records the size for its next wake. */
+/**
+ * `runbox resize NAME N`: resizes a running environment, records the size for
+ * the next wake of a sleeping one, and replaces a pod that does not run yet
+ * (Pending: perhaps too big to schedule) with one of the new size.
+ */
 export async function resizeNamed(
   deps: EnvDeps,
   req: { name: string; to: Allocation; anyOwner: boolean; timeoutMs: number; replace: boolean },
 ): Promise<{ outcome: 'resized'; pod: Pod } | { outcome: 'recorded' }> {
   const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
-  const running = (dep.spec?.replicas ?? 1) === 0 ? undefined : (await envPods(deps.kube, req.name)).find((p) => containerServes(p, WORKER));
+  const pods = (dep.spec?.replicas ?? 1) === 0 ? [] : await envPods(deps.kube, req.name);
+  const running = pods.find((p) => containerServes(p, WORKER));
   if (!running) {
+    await assertSomeNodeFits(deps, req.name, req.to);
+    const waiting = pods.find((p) => !p.metadata?.deletionTimestamp);
+    if (waiting) {
+      deps.notice(`${req.name} has no running pod (${waiting.metadata?.name} is ${waiting.status?.phase ?? 'starting'}); replacing it with one of ${describe(req.to)}`);
+      const pod = await replacePod(deps, { name: req.name, oldPod: waiting.metadata?.name ?? '', to: req.to, timeoutMs: req.timeoutMs });
+      deps.progress.done(`${req.name} now has ${describe(req.to)}`);
+      return { outcome: 'resized', pod };
+    }
     await recordAllocation(deps.kube, req.name, req.to);
     deps.progress.done(`${req.name} will wake with ${describe(req.to)}`);
     return { outcome: 'recorded' };
