@@ -1,3 +1,5 @@
+import { objectPath } from './paths.ts';
+
 /*
  * The Kubernetes remote-command channel protocol (v4/v5.channel.k8s.io), kept
  * free of sockets so it can be tested on plain bytes.
@@ -75,7 +77,5 @@ export function execPath(opts: {
   // With a TTY the server merges stderr into stdout and rejects stderr=true.
   q.set('stderr', String(!opts.tty));
   q.set('tty', String(opts.tty));
-  const ns = encodeURIComponent(opts.namespace);
-  const pod = encodeURIComponent(opts.pod);
-  return `/api/v1/namespaces/${ns}/pods/${pod}/exec?${q.toString()}`;
+  return `${objectPath('pods', opts.namespace, opts.pod, 'exec')}?${q.toString()}`;
 }
