@@ -1,47 +1,48 @@
-// Benchmark: warm `runbox NAME true` against `kubectl exec POD -c worker -- true`
-// on the dev cluster, interleaved, median of RUNS each; writes bench/RESULTS.md.
-//   npm run bench            (brings the dev cluster up first)
-import { spawnSync } from 'node:child_process';
-import { KUBECONFIG, KUBECTL, NS, RUNBOX, ensureEnv, env, median, writeSection } from './dev-env.ts';
+// Benchmark: warm `runbox NAME true` against the standalone kubectl's
+// `kubectl exec POD -c worker -- true`, interleaved (the side that goes first
+// alternates), with the floors beside them: Node's own start-up and one bare
+// exec over one websocket from a script that does nothing else.
+//   npm run bench            (RUNS=N to change the run count; at least 15)
+import { join } from 'node:path';
+import { KUBECONFIG, NS, ROOT, TABLE_HEAD, interleave, kubectl, machine, podOf, row, runbox, stats, timed, writeSection, ensureEnv } from './dev-env.ts';
 
-const RUNS = Number(process.env.RUNS ?? 21);
+const RUNS = Math.max(15, Number(process.env.RUNS ?? 21));
 const ENV = 'bench';
-
-function run(file: string, args: string[]): number {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return ms;
-}
-
 ensureEnv(ENV, '127.0.0.1:5000/runbox-test/debian:bookworm');
-const pod = spawnSync(KUBECTL, ['--kubeconfig', KUBECONFIG, '-n', NS, 'get', 'pod', '-l', `runbox.dev/env=${ENV}`, '-o', 'jsonpath={.items[0].metadata.name}'], { encoding: 'utf8' }).stdout;
+const pod = podOf(ENV);
+const floorScript = join(ROOT, 'bench/floor-exec.mjs');
 
-// Warm both: the pod is remembered, caches are hot.
-run(process.execPath, [RUNBOX, '-n', NS, ENV, 'true']);
-run(KUBECTL, ['--kubeconfig', KUBECONFIG, '-n', NS, 'exec', pod, '-c', 'worker', '--', 'true']);
-const times = { runbox: [] as number[], kubectl: [] as number[] };
-for (let i = 0; i < RUNS; i++) {
-  times.runbox.push(run(process.execPath, [RUNBOX, '-n', NS, ENV, 'true']));
-  times.kubectl.push(run(KUBECTL, ['--kubeconfig', KUBECONFIG, '-n', NS, 'exec', pod, '-c', 'worker', '--', 'true']));
-}
-const r = median(times.runbox);
-const k = median(times.kubectl);
-const ratio = r / k;
-console.log(`runbox ${r.toFixed(1)} ms, kubectl exec ${k.toFixed(1)} ms, ratio ${ratio.toFixed(2)}`);
+const t = { runbox: [] as number[], kubectl: [] as number[], node: [] as number[], bare: [] as number[] };
+const sides = [
+  () => t.runbox.push(runbox(ENV, 'true').ms),
+  () => t.kubectl.push(kubectl('exec', pod, '-c', 'worker', '--', 'true').ms),
+  () => t.node.push(timed(process.execPath, ['-e', '0']).ms),
+  () => t.bare.push(timed(process.execPath, [floorScript, KUBECONFIG, NS, pod]).ms),
+];
+interleave(1, sides); // warm-up, not counted
+for (const xs of Object.values(t)) xs.length = 0;
+interleave(RUNS, sides);
+// Every sample ran to exit 0 (timed() throws otherwise), on the one pod: check it is still the same pod.
+if (podOf(ENV) !== pod) throw new Error('the pod changed during the benchmark; the samples are not comparable');
 
-const section = `## Warm exec: \`runbox NAME true\` vs \`kubectl exec POD -c worker -- true\`
+const s = { runbox: stats(t.runbox), kubectl: stats(t.kubectl), node: stats(t.node), bare: stats(t.bare) };
+const ratio = s.runbox.median / s.kubectl.median;
+console.log(`warm exec: runbox ${s.runbox.median.toFixed(0)} ms, kubectl ${s.kubectl.median.toFixed(0)} ms, ratio ${ratio.toFixed(2)}`);
 
-Measured by \`npm run bench\` (bench/exec.ts) on ${new Date().toISOString().slice(0, 10)}: dev cluster (Kubernetes v1.34.4,
-one node, 2 cores), ${RUNS} interleaved runs each after one warm-up, wall time of the whole process.
-runbox on Node ${process.versions.node}; kubectl v1.34.4 built with the cluster.
+writeSection(
+  '## Warm exec',
+  `## Warm exec: \`runbox NAME true\` vs \`kubectl exec POD -c worker -- true\`
 
-| | median | min | max |
-|---|---|---|---|
-| runbox ${ENV} true | ${r.toFixed(1)} ms | ${Math.min(...times.runbox).toFixed(1)} ms | ${Math.max(...times.runbox).toFixed(1)} ms |
-| kubectl exec | ${k.toFixed(1)} ms | ${Math.min(...times.kubectl).toFixed(1)} ms | ${Math.max(...times.kubectl).toFixed(1)} ms |
+\`npm run bench\` (bench/exec.ts) on ${new Date().toISOString().slice(0, 10)}: ${machine()}.
+Wall time of the whole process, ${RUNS} interleaved runs of each after one warm-up (the side
+that goes first alternates); every sample exited 0 on the same pod.
 
-**Ratio runbox / kubectl: ${ratio.toFixed(2)}** (goal: <= 1.0)
-`;
-writeSection('## Warm exec:', section);
+${TABLE_HEAD}
+${row(`runbox ${ENV} true (remembered pod)`, s.runbox)}
+${row(`kubectl exec POD -c worker -- true`, s.kubectl)}
+${row('floor: node -e 0 (Node start-up)', s.node)}
+${row('floor: one bare exec over one websocket from Node (bench/floor-exec.mjs)', s.bare)}
+
+**Ratio runbox / kubectl: ${ratio.toFixed(2)}** (goal: <= 0.9)
+`,
+);

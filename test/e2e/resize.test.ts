@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from './support/cluster.ts';
-import { DEBIAN, createNamespace, deleteNamespace, devCluster } from './support/cluster.ts';
+import { DEBIAN, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
 import { laptopEnv, runbox } from './support/cli.ts';
 
 // Per-command vertical resizing on the real kubelet and cgroups (v1), and the
@@ -49,8 +49,11 @@ describe('per-command resizing', () => {
     expect(dep.metadata?.annotations?.['runbox.dev/allocation']).toBe('2');
     const list = JSON.parse((await rb('list', '-o', 'json')).stdout) as { allocation: number }[];
     expect(list[0]?.allocation).toBe(2);
-    const status = JSON.parse((await rb('status', 'myrb', '-o', 'json')).stdout) as { applied: { memory: string } };
-    expect(status.applied.memory).toBe('256Mi');
+    // runbox returns once the cgroup has the limit; the kubelet reports it in the pod status a little later.
+    await waitFor('the kubelet to report 256Mi', 15_000, async () => {
+      const status = JSON.parse((await rb('status', 'myrb', '-o', 'json')).stdout) as { applied: { memory: string } };
+      return status.applied.memory === '256Mi';
+    });
   });
 
   it('-a 0.5 lowers memory to 64 MiB (in place on 1.34.4)', async () => {

@@ -6,12 +6,14 @@ import { PATCH, callJson, requestJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
 import type { Deployment, List, Node, Pod } from '../../kube/types.ts';
 import { waitFor } from '../../kube/watch.ts';
+import { execOutput } from '../../kube/exec-output.ts';
 import type { EnvDeps } from '../deps.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { envPods } from '../inspect/lookup.ts';
 import { containerServes } from '../inspect/status.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
 import { cpuMillis, memoryBytes, sameResources } from './allocation.ts';
+import { waitForCgroup } from './cgroup-wait.ts';
 import { allocationAnnotations, podLimits, resizeProgress, workerResources, type Allocation } from './resources-state.ts';
 
 const RESIZE_TIMEOUT_MS = 60_000;
@@ -41,7 +43,7 @@ export async function resizeEnv(
   }
   const inPlace = await patchPodResize(kube, podName, req.to);
   if (inPlace.ok) {
-    const applied = await waitForResize(deps, podName, req.to);
+    const applied = await waitForResize(deps, req.pod, req.to);
     if (applied.kind === 'refused') {
       // Put the pod spec back to what the kubelet still runs, so nothing stays pending.
       if (from?.cpu && from.memory) await patchPodResize(kube, podName, { units: 0, resources: { cpu: from.cpu, memory: from.memory } });
@@ -93,22 +95,40 @@ export function inPlaceImpossible(status: number | undefined, message: string | 
 
 type ResizeOutcome = { kind: 'applied'; pod: Pod } | { kind: 'refused'; reason: string; message: string };
 
-function waitForResize(deps: EnvDeps, pod: string, to: Allocation): Promise<ResizeOutcome> {
-  return waitFor<Pod, ResizeOutcome>(deps.kube, {
+/**
+ * Waits for an in-place resize: done as soon as the worker's cgroup shows the
+ * new limits (read inside the pod, the quickest witness), or when the kubelet
+ * reports it applied; refused when the kubelet says Infeasible or Deferred.
+ */
+async function waitForResize(deps: EnvDeps, pod: Pod, to: Allocation): Promise<ResizeOutcome> {
+  const name = pod.metadata?.name ?? '';
+  const done = new AbortController();
+  const signal = deps.signal ? AbortSignal.any([deps.signal, done.signal]) : done.signal;
+  const watched = waitFor<Pod, ResizeOutcome>(deps.kube, {
     path: collectionPath('pods', deps.kube.namespace),
-    query: { fieldSelector: `metadata.name=${pod}` },
+    query: { fieldSelector: `metadata.name=${name}` },
     timeoutMs: RESIZE_TIMEOUT_MS,
-    signal: deps.signal,
-    onTimeout: () => new RunboxError(`the kubelet did not apply the resize of ${pod} within ${RESIZE_TIMEOUT_MS / 1000} s`),
+    signal,
+    onTimeout: () => new RunboxError(`the kubelet did not apply the resize of ${name} within ${RESIZE_TIMEOUT_MS / 1000} s`),
     decide: (phase, p) => {
-      if (phase === 'DELETED') return { fail: new RunboxError(`pod ${pod} went away while being resized`) };
+      if (phase === 'DELETED') return { fail: new RunboxError(`pod ${name} went away while being resized`) };
       const progress = resizeProgress(p, to.resources);
       if (progress.kind === 'applied') return { done: { kind: 'applied', pod: p } };
       if (progress.kind === 'refused') return { done: progress };
       return undefined;
     },
-    decideList: (items) => (items.length === 0 ? { fail: new RunboxError(`pod ${pod} went away while being resized`) } : undefined),
+    decideList: (items) => (items.length === 0 ? { fail: new RunboxError(`pod ${name} went away while being resized`) } : undefined),
   });
+  const inCgroup = execOutput(deps.kube, { pod: name, container: WORKER }, waitForCgroup(to.resources), signal).then(
+    (r): ResizeOutcome | Promise<never> => (r.code === 0 ? { kind: 'applied', pod } : new Promise<never>(() => {})),
+    () => new Promise<never>(() => {}), // cannot tell from inside: the watch decides
+  );
+  try {
+    return await Promise.race([watched, inCgroup]);
+  } finally {
+    done.abort();
+    watched.catch(() => {});
+  }
 }
 
 /**
