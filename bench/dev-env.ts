@@ -24,7 +24,6 @@ export const env = {
   ...process.env,
   KUBECONFIG,
   XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'runbox-bench-')),
-  RUNBOX_SIDECAR_IMAGE: readFileSync(join(ROOT, '.runbox-dev/sidecar-image'), 'utf8').trim(),
 };
 
 /** Runs a program to completion; throws unless it exits 0. Returns its wall time in ms and its stdout. */

@@ -3,7 +3,9 @@ import { Command, CommanderError } from 'commander';
 import { RunboxError } from '../errors.ts';
 import { completionCommand } from './commands/completion.ts';
 import { createCommand } from './commands/create.ts';
+import { configCommand } from './commands/config.ts';
 import { deleteCommand } from './commands/delete.ts';
+import { doctorCommand } from './commands/doctor.ts';
 import { listCommand } from './commands/list.ts';
 import { resizeCommand } from './commands/resize.ts';
 import { runCommand } from './commands/run.ts';
@@ -36,7 +38,7 @@ Seed forms (2019): runbox --create NAME --image IMG | runbox NAME CMD | runbox -
     );
   const commands = [
     createCommand, runCommand, shellCommand, listCommand, statusCommand, resizeCommand, usageCommand,
-    stopCommand, deleteCommand, completionCommand,
+    stopCommand, deleteCommand, configCommand, doctorCommand, completionCommand,
   ];
   for (const make of commands) {
     program.addCommand(make(ctx).exitOverride().configureOutput({

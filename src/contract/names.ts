@@ -18,6 +18,8 @@ export const ANNOTATION = {
   lastActivity: 'runbox.dev/last-activity',
   /** On the pod template: set to force a new pod (as kubectl rollout restart). */
   replacedAt: 'runbox.dev/replaced-at',
+  /** On the pod template: which sidecar it runs (bundle hash and Node image, or an image). */
+  sidecar: 'runbox.dev/sidecar',
 } as const;
 
 /** The environment's containers. */

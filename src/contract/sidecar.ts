@@ -49,3 +49,9 @@ export interface SidecarStatus {
   /** Agents at work in the sidecar (sync, snapshot), as argv lines. */
   agents: string[];
 }
+
+/** Where the sidecar's bundle is mounted (from its ConfigMap) and the file the Node image runs. */
+export const SIDECAR_MOUNT = '/opt/runbox';
+export const SIDECAR_BUNDLE_FILE = 'sidecar.mjs';
+/** The content-addressed ConfigMap that carries one version of the bundle. */
+export const sidecarConfigMapName = (hash: string): string => `runbox-sidecar-${hash}`;

@@ -7,6 +7,7 @@ export type {
   V1Node as Node,
   V1PersistentVolumeClaim as PersistentVolumeClaim,
   V1Pod as Pod,
+  V1Volume as Volume,
 } from '@kubernetes/client-node';
 
 /** Any list the API returns. */

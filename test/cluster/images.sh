@@ -70,24 +70,17 @@ fi
 ref=runbox-test/debian:bookworm
 have_image $ref || push_image $ref /bin/bash -- "$debian_tar"
 
-# The sidecar image is tagged by the hash of what goes into it, so a change to
-# the sidecar (or the code it shares with the CLI) gives a new tag.
-sidecar_tag=$(cd "$REPO_ROOT" && {
-  find sidecar src -type f -name '*.ts' ! -name '*.test.ts' -print0 | sort -z | xargs -0 sha256sum
-  sha256sum package.json package-lock.json
-  node_modules/.bin/node --version
-} | sha256sum | cut -c1-16)
-ref=runbox/sidecar:$sidecar_tag
-if ! have_image $ref; then
-  work=$(mktemp -d "$CACHE/tmp/sidecar.XXXXXX")
-  app=$work/root/opt/runbox
-  mkdir -p "$app" "$work/root/usr/local/bin"
-  (cd "$REPO_ROOT" && cp -r package.json package-lock.json src sidecar "$app/")
-  find "$app" -name '*.test.ts' -delete
-  (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+# A Node 24 image for the sidecar, as the official node:24-slim would be
+# (Debian, node on PATH): runbox ships its sidecar as a bundle that runs on it.
+node_version=$("$REPO_ROOT/node_modules/.bin/node" --version | tr -d v)
+ref=runbox-test/node:$node_version
+if ! have_image "$ref"; then
+  work=$(mktemp -d "$CACHE/tmp/node.XXXXXX")
+  mkdir -p "$work/root/usr/local/bin"
   cp -L "$REPO_ROOT/node_modules/.bin/node" "$work/root/usr/local/bin/node"
-  tar --numeric-owner --owner=0 --group=0 -C "$work/root" -cf "$work/app.tar" .
-  push_image $ref /usr/local/bin/node /opt/runbox/sidecar/main.ts -- "$debian_tar" "$work/app.tar"
+  tar --numeric-owner --owner=0 --group=0 -C "$work/root" -cf "$work/node.tar" .
+  push_image "$ref" node -- "$debian_tar" "$work/node.tar"
   rm -rf "$work"
 fi
-echo "$REGISTRY/$ref" > "$DEV/sidecar-image"
+echo "$REGISTRY/$ref" > "$DEV/node-image"
+rm -f "$DEV/sidecar-image"

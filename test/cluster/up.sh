@@ -41,6 +41,7 @@ healthy() {
 
 if healthy; then
   "$HERE/images.sh"
+  "$HERE/runbox-setup.sh"
   log "dev cluster already up ($((SECONDS - start_time)) s); KUBECONFIG=$KUBECONFIG_OUT"
   exit 0
 fi
@@ -208,5 +209,6 @@ start kubelet "$BIN/kubelet" --config="$STATE/kubelet.yaml" --kubeconfig="$KCONF
   --cert-dir="$STATE/kubelet/pki"
 wait_for 120 "node $NODE_NAME" node_ready
 wait_for 60 "default service account" kubectl_dev get serviceaccount default -n default
+"$HERE/runbox-setup.sh"
 
 log "dev cluster up in $((SECONDS - start_time)) s; KUBECONFIG=$KUBECONFIG_OUT"

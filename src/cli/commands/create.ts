@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { SUBCOMMANDS } from '../argv.ts';
 import type { CreateRequest } from '../../env/lifecycle/create.ts';
 import { nameProblems } from '../../env/names.ts';
+import { configOverrides } from '../config-overrides.ts';
 import { timeoutOption } from '../options.ts';
+import { sidecarSource } from '../sidecar-source.ts';
 import { envDeps, laptopCache, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
 interface CreateOptions extends GlobalOptions {
@@ -17,11 +19,11 @@ interface CreateOptions extends GlobalOptions {
   timeout: number;
 }
 
-export const DEFAULT_IMAGE = 'debian:bookworm';
-export const DEFAULT_SIDECAR_IMAGE = 'runbox/sidecar:0.1.0';
+/** What create takes from the command line; the rest comes from the cluster config. */
+type CreateFlags = Omit<CreateRequest, 'image' | 'storageClass' | 'sidecar'>;
 const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
 
-export function validateCreate(name: string, o: CreateOptions, env: NodeJS.ProcessEnv): { problems: string[]; req: CreateRequest } {
+export function validateCreate(name: string, o: CreateOptions): { problems: string[]; req: CreateFlags } {
   const problems = nameProblems(name);
   if (SUBCOMMANDS.has(name)) {
     problems.push(`"${name}" is a runbox command, so "runbox ${name} CMD" could never reach the environment; choose another name`);
@@ -41,11 +43,8 @@ export function validateCreate(name: string, o: CreateOptions, env: NodeJS.Proce
     problems,
     req: {
       name,
-      image: o.image ?? env.RUNBOX_IMAGE ?? DEFAULT_IMAGE,
-      sidecarImage: o.sidecarImage ?? env.RUNBOX_SIDECAR_IMAGE ?? DEFAULT_SIDECAR_IMAGE,
       allocation,
       volumeSize: o.volumeSize,
-      storageClass: o.storageClass,
       nodeSelector,
       gpus,
       keep: Boolean(o.keep),
@@ -58,21 +57,30 @@ export function createCommand(ctx: CliContext): Command {
   return withGlobals(new Command('create'))
     .description('create an environment and wait until it is ready (seed form: runbox --create NAME)')
     .argument('<name>', 'environment name (a DNS label)')
-    .option('--image <image>', `the worker image (default: $RUNBOX_IMAGE or ${DEFAULT_IMAGE})`)
+    .option('--image <image>', 'the worker image (default: $RUNBOX_IMAGE, else the cluster config, else debian:bookworm)')
     .option('-a, --allocate <units>', 'allocation units (1 = 1/8 CPU and 128 MiB)', '1')
     .option('--volume-size <size>', 'size of the /data volume', '10Gi')
-    .option('--storage-class <class>', 'StorageClass of the volume (default: the cluster default)')
+    .option('--storage-class <class>', "StorageClass of the volume (default: $RUNBOX_STORAGE_CLASS, else the cluster config, else the cluster's default class)")
     .option('--node-selector <key=value>', 'schedule only on matching nodes (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--gpu <count>', 'GPUs for the worker (nvidia.com/gpu)', '0')
-    .option('--sidecar-image <image>', `the sidecar image (default: $RUNBOX_SIDECAR_IMAGE or ${DEFAULT_SIDECAR_IMAGE})`)
+    .option('--sidecar-image <image>', "run this sidecar image instead of runbox's own sidecar on the Node image (default: $RUNBOX_SIDECAR_IMAGE)")
     .option('--keep', 'keep what was created if the environment fails to start')
     .addOption(timeoutOption('the environment to be ready'))
     .action(async (name: string, o: CreateOptions) => {
-      const { problems, req } = validateCreate(name, o, ctx.io.env);
+      const { problems, req } = validateCreate(name, o);
       rejectProblems(problems);
-      const { createEnv } = await import('../../env/lifecycle/create.ts');
+      const [{ createEnv }, { readClusterConfig }] = await Promise.all([
+        import('../../env/lifecycle/create.ts'),
+        import('../../env/config/cluster-config.ts'),
+      ]);
       const deps = await envDeps(ctx, o, { quiet: false });
-      const { summary, pod } = await createEnv(deps, req);
+      const config = await readClusterConfig(deps.kube, configOverrides(ctx.io.env, { image: o.image, storageClass: o.storageClass }));
+      const { summary, pod } = await createEnv(deps, {
+        ...req,
+        image: config.image.value ?? '',
+        storageClass: config.storageClass.value,
+        sidecar: sidecarSource(config, o.sidecarImage ?? ctx.io.env.RUNBOX_SIDECAR_IMAGE),
+      });
       laptopCache(ctx, deps, name).write({ pod: pod.metadata?.name, units: req.allocation });
       await ctx.progress?.close();
       if (outputFormat(o) === 'json') ctx.io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

@@ -7,6 +7,7 @@ import type { EnvDeps } from '../deps.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { envPods } from '../inspect/lookup.ts';
 import { containerServes } from '../inspect/status.ts';
+import type { SidecarSource } from '../lifecycle/sidecar.ts';
 import { wakeEnv } from '../lifecycle/wake.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
 import { resizeEnv } from '../resize/resize.ts';
@@ -22,6 +23,8 @@ export interface PodRequest {
   allocation?: Allocation | undefined;
   anyOwner: boolean;
   wakeTimeoutMs: number;
+  /** The sidecar a wake brings the template up to (asked for only when it wakes). */
+  sidecar?: (() => Promise<SidecarSource>) | undefined;
 }
 
 export interface PodUse<T> {
@@ -58,7 +61,7 @@ export async function readyPod(deps: EnvDeps, req: PodRequest): Promise<{ pod: P
   const units = req.allocation?.units ?? recordedAllocation(dep).units;
   if ((dep.spec?.replicas ?? 1) === 0) {
     // Nothing runs: the wake itself brings a new size.
-    const pod = await wakeEnv(deps, { dep, to: req.allocation, timeoutMs: req.wakeTimeoutMs, container: req.container });
+    const pod = await wakeEnv(deps, { dep, to: req.allocation, timeoutMs: req.wakeTimeoutMs, container: req.container, sidecar: req.sidecar });
     deps.progress.done();
     return { pod, units };
   }

@@ -8,6 +8,7 @@ import { objectPath } from '../../kube/paths.ts';
 import { PATCH, callJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
 import type { EnvDeps } from '../deps.ts';
+import type { SidecarSource } from '../lifecycle/sidecar.ts';
 import { sleepEnv } from '../lifecycle/stop.ts';
 import { resourcesFor } from '../resize/allocation.ts';
 import type { Allocation } from '../resize/resources-state.ts';
@@ -37,6 +38,8 @@ export interface RunRequest {
   kill: boolean;
   anyOwner: boolean;
   wakeTimeoutMs: number;
+  /** The sidecar a wake brings the template up to. */
+  sidecar?: (() => Promise<SidecarSource>) | undefined;
 }
 
 export interface RunResult {
@@ -68,7 +71,15 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
   try {
     ran = await inReadyPod(
       deps,
-      { name: req.name, container: WORKER, remembered: req.remembered.pod, allocation: req.allocation, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs },
+      {
+        name: req.name,
+        container: WORKER,
+        remembered: req.remembered.pod,
+        allocation: req.allocation,
+        anyOwner: req.anyOwner,
+        wakeTimeoutMs: req.wakeTimeoutMs,
+        sidecar: req.sidecar,
+      },
       (pod) => {
         began = deps.clock.now();
         return runAttached(deps, { pod, command, run, io: req.io });

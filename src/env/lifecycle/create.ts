@@ -7,6 +7,7 @@ import type { Deployment, PersistentVolumeClaim, Pod } from '../../kube/types.ts
 import type { EnvDeps } from '../deps.ts';
 import { whoAmI } from '../inspect/identity.ts';
 import { summarize, type EnvSummary } from '../inspect/status.ts';
+import { ensureSidecarBundle } from './sidecar.ts';
 import { deployment, volumeClaim, type EnvSpec } from './spec.ts';
 import { deleteAndWait, type Created } from './delete-objects.ts';
 import { waitReady } from './wait-ready.ts';
@@ -47,6 +48,7 @@ export async function createEnv(deps: EnvDeps, req: CreateRequest): Promise<{ su
 
   const created: Created[] = [];
   try {
+    await ensureSidecarBundle(kube, req.sidecar);
     if (existingClaim) {
       deps.progress.step(`reusing the volume ${claim} kept from an earlier ${req.name}`);
     } else {

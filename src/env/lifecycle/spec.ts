@@ -6,19 +6,19 @@ import {
   LABEL_MANAGED_BY,
   LABEL_OWNER,
   MANAGED_BY,
-  SIDECAR,
   WORKER,
   volumeClaimName,
 } from '../../contract/names.ts';
-import { SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE, WORKER_IDLE_COMMAND } from '../../contract/sidecar.ts';
+import { WORKER_IDLE_COMMAND } from '../../contract/sidecar.ts';
 import type { Deployment, PersistentVolumeClaim } from '../../kube/types.ts';
 import { resourcesFor } from '../resize/allocation.ts';
+import { sidecarSpec, sidecarStamp, type SidecarSource } from './sidecar.ts';
 
 export interface EnvSpec {
   name: string;
   namespace: string;
   image: string;
-  sidecarImage: string;
+  sidecar: SidecarSource;
   allocation: number;
   volumeSize: string;
   storageClass?: string | undefined;
@@ -53,7 +53,7 @@ export function deployment(spec: EnvSpec, now: Date): Deployment {
   const res = resourcesFor(spec.allocation);
   const workerLimits: Record<string, string> = { ...res };
   if (spec.gpus > 0) workerLimits['nvidia.com/gpu'] = String(spec.gpus);
-  const sidecarRes = { cpu: '50m', memory: '96Mi' };
+  const sidecar = sidecarSpec(spec.sidecar);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -75,7 +75,7 @@ export function deployment(spec: EnvSpec, now: Date): Deployment {
       strategy: { type: 'Recreate' },
       selector: { matchLabels: { [LABEL_ENV]: spec.name } },
       template: {
-        metadata: { labels: labels(spec) },
+        metadata: { labels: labels(spec), annotations: { [ANNOTATION.sidecar]: sidecarStamp(spec.sidecar) } },
         spec: {
           hostname: spec.name,
           // The sidecar sees the worker's processes (activity) and root filesystem (snapshots).
@@ -98,19 +98,11 @@ export function deployment(spec: EnvSpec, now: Date): Deployment {
               volumeMounts: [{ name: 'data', mountPath: DATA_PATH }],
             },
             {
-              name: SIDECAR,
-              image: spec.sidecarImage,
-              env: [{ name: SIDECAR_PORT_VARIABLE, value: String(SIDECAR_PORT) }],
-              resources: { requests: sidecarRes, limits: sidecarRes },
-              readinessProbe: {
-                httpGet: { path: SIDECAR_ENDPOINT.health, port: SIDECAR_PORT },
-                periodSeconds: 2,
-                failureThreshold: 3,
-              },
-              volumeMounts: [{ name: 'data', mountPath: DATA_PATH }],
+              ...sidecar.container,
+              volumeMounts: [{ name: 'data', mountPath: DATA_PATH }, ...(sidecar.container.volumeMounts ?? [])],
             },
           ],
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: volumeClaimName(spec.name) } }],
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: volumeClaimName(spec.name) } }, ...sidecar.volumes],
         },
       },
     },

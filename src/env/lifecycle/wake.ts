@@ -5,7 +5,7 @@ import { objectPath } from '../../kube/paths.ts';
 import { PATCH, callJson } from '../../kube/rest.ts';
 import type { Deployment, Pod } from '../../kube/types.ts';
 import type { EnvDeps } from '../deps.ts';
-import { sameResources } from '../resize/allocation.ts';
+import { sameResources, type Resources } from '../resize/allocation.ts';
 import {
   allocationAnnotations,
   recordedAllocation,
@@ -13,8 +13,22 @@ import {
   workerResources,
   type Allocation,
 } from '../resize/resources-state.ts';
+import { ensureSidecarBundle, sidecarPatch, sidecarStamp, templateSidecarStamp, type SidecarSource } from './sidecar.ts';
 import { sleepEnv } from './stop.ts';
 import { NoCapacityError, waitReady } from './wait-ready.ts';
+
+/** What a wake changes in the pod template: the worker's size, the sidecar's version; nothing if both are current. */
+function wakeTemplate(resources: Resources | undefined, sidecar: SidecarSource | undefined): object | undefined {
+  if (!resources && !sidecar) return undefined;
+  const side = sidecar ? (sidecarPatch(sidecar) as { metadata: object; spec: { containers: object[]; volumes?: object[] } }) : undefined;
+  return {
+    ...(side ? { metadata: side.metadata } : {}),
+    spec: {
+      containers: [...(resources ? [workerResources(resources)] : []), ...(side?.spec.containers ?? [])],
+      ...(side?.spec.volumes ? { volumes: side.spec.volumes } : {}),
+    },
+  };
+}
 
 /**
  * Scales a sleeping environment to one pod at its recorded allocation, or at
@@ -23,7 +37,14 @@ import { NoCapacityError, waitReady } from './wait-ready.ts';
  */
 export async function wakeEnv(
   deps: EnvDeps,
-  req: { dep: Deployment; to?: Allocation | undefined; timeoutMs: number; container?: string },
+  req: {
+    dep: Deployment;
+    to?: Allocation | undefined;
+    timeoutMs: number;
+    container?: string;
+    /** The sidecar this runbox ships: a template that runs another gets it now. */
+    sidecar?: (() => Promise<SidecarSource>) | undefined;
+  },
 ): Promise<Pod> {
   const { kube } = deps;
   const name = req.dep.metadata?.name ?? '';
@@ -31,11 +52,12 @@ export async function wakeEnv(
   const template = workerOf(req.dep.spec?.template?.spec?.containers)?.resources?.limits as
     | { cpu?: string; memory?: string }
     | undefined;
+  const sidecar = req.sidecar ? await req.sidecar() : undefined;
+  const newSidecar = sidecar && templateSidecarStamp(req.dep) !== sidecarStamp(sidecar) ? sidecar : undefined;
+  if (newSidecar) await ensureSidecarBundle(kube, newSidecar);
   const body = {
     ...(req.to ? { metadata: { annotations: allocationAnnotations(req.to) } } : {}),
-    spec: sameResources(template, resources)
-      ? { replicas: 1 }
-      : { replicas: 1, template: { spec: { containers: [workerResources(resources)] } } },
+    spec: { replicas: 1, template: wakeTemplate(sameResources(template, resources) ? undefined : resources, newSidecar) },
   };
   deps.progress.step(`waking ${name}`);
   try {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KUBECONFIG, REPO_ROOT, sidecarImage } from './cluster.ts';
+import { KUBECONFIG, REPO_ROOT } from './cluster.ts';
 
 export const RUNBOX = join(REPO_ROOT, 'bin', 'runbox.js');
 export const KUBECTL = join(process.env.HOME ?? '/root', '.cache/runbox-dev/bin/v1.34.4/kubectl');
@@ -19,7 +19,6 @@ export function laptopEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     KUBECONFIG,
-    RUNBOX_SIDECAR_IMAGE: sidecarImage(),
     XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'runbox-laptop-')),
     NO_COLOR: '1',
     ...extra,

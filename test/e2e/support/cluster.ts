@@ -22,8 +22,9 @@ export const REGISTRY = '127.0.0.1:5000';
 export const BUSYBOX = `${REGISTRY}/runbox-test/busybox:1.35`;
 export const DEBIAN = `${REGISTRY}/runbox-test/debian:bookworm`;
 
-export function sidecarImage(): string {
-  return readFileSync(`${REPO_ROOT}.runbox-dev/sidecar-image`, 'utf8').trim();
+/** The dev cluster's Node 24 image (the cluster config names it; tests rarely need it). */
+export function nodeImage(): string {
+  return readFileSync(`${REPO_ROOT}.runbox-dev/node-image`, 'utf8').trim();
 }
 
 /** The dev cluster must be up (npm run cluster:up, or npm test which brings it up). */

@@ -1,0 +1,22 @@
+/*
+ * The cluster config every runbox program reads: one ConfigMap, in the
+ * environment's namespace or else in the system namespace, whose keys an
+ * admin sets once. Imports nothing.
+ */
+
+export const CONFIG_MAP = 'runbox-config';
+export const SYSTEM_NAMESPACE = 'runbox-system';
+
+/** Setting name -> ConfigMap key. */
+export const CONFIG_KEYS = {
+  nodeImage: 'node-image',
+  image: 'image',
+  storageClass: 'storage-class',
+  registryPush: 'registry-push',
+  registryPull: 'registry-pull',
+  registrySecret: 'registry-secret',
+  dozeAfter: 'doze-after',
+  sleepAfter: 'sleep-after',
+} as const;
+
+export type ConfigSetting = keyof typeof CONFIG_KEYS;

@@ -1,0 +1,91 @@
+import { ANNOTATION, LABEL_MANAGED_BY, MANAGED_BY, SIDECAR } from '../../contract/names.ts';
+import {
+  SIDECAR_BUNDLE_FILE,
+  SIDECAR_ENDPOINT,
+  SIDECAR_MOUNT,
+  SIDECAR_PORT,
+  SIDECAR_PORT_VARIABLE,
+  sidecarConfigMapName,
+} from '../../contract/sidecar.ts';
+import { apiError } from '../../kube/api-error.ts';
+import { collectionPath, objectPath } from '../../kube/paths.ts';
+import { requestJson } from '../../kube/rest.ts';
+import type { KubeTarget } from '../../kube/target.ts';
+import type { Container, Deployment, Volume } from '../../kube/types.ts';
+
+/*
+ * How the sidecar reaches a pod: by default its bundle, stored once per
+ * namespace in a content-addressed ConfigMap and run on a stock Node image,
+ * so the CLI and its sidecar are always the same version and nobody builds an
+ * image; or a team's own sidecar image.
+ */
+
+export type SidecarSource =
+  | { kind: 'bundle'; hash: string; content: string; nodeImage: string }
+  | { kind: 'image'; image: string };
+
+const VOLUME = 'runbox-sidecar';
+const RESOURCES = { cpu: '50m', memory: '96Mi' };
+
+/** The sidecar container and its volume for a pod template. */
+export function sidecarSpec(source: SidecarSource): { container: Container; volumes: Volume[] } {
+  const common = {
+    name: SIDECAR,
+    env: [{ name: SIDECAR_PORT_VARIABLE, value: String(SIDECAR_PORT) }],
+    resources: { requests: RESOURCES, limits: RESOURCES },
+    readinessProbe: { httpGet: { path: SIDECAR_ENDPOINT.health, port: SIDECAR_PORT }, periodSeconds: 2, failureThreshold: 3 },
+  };
+  if (source.kind === 'image') return { container: { ...common, image: source.image }, volumes: [] };
+  return {
+    container: {
+      ...common,
+      image: source.nodeImage,
+      command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`],
+      volumeMounts: [{ name: VOLUME, mountPath: SIDECAR_MOUNT, readOnly: true }],
+    },
+    volumes: [{ name: VOLUME, configMap: { name: sidecarConfigMapName(source.hash), defaultMode: 0o444 } }],
+  };
+}
+
+/** What a template records of its sidecar, so a wake can tell it is out of date. */
+export const sidecarStamp = (source: SidecarSource): string =>
+  source.kind === 'bundle' ? `${source.hash}@${source.nodeImage}` : source.image;
+
+export const templateSidecarStamp = (dep: Deployment): string | undefined =>
+  dep.spec?.template?.metadata?.annotations?.[ANNOTATION.sidecar];
+
+/** Stores the bundle in its ConfigMap unless it is there already; never changes one. */
+export async function ensureSidecarBundle(kube: KubeTarget, source: SidecarSource): Promise<void> {
+  if (source.kind !== 'bundle') return;
+  const name = sidecarConfigMapName(source.hash);
+  try {
+    const existing = await requestJson(kube, { method: 'GET', path: objectPath('configmaps', kube.namespace, name) });
+    if (existing.status === 200) return;
+    const created = await requestJson(kube, {
+      method: 'POST',
+      path: collectionPath('configmaps', kube.namespace),
+      body: {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, labels: { [LABEL_MANAGED_BY]: MANAGED_BY } },
+        immutable: true,
+        data: { [SIDECAR_BUNDLE_FILE]: source.content },
+      },
+    });
+    // 409: another runbox created it meanwhile, with the same content (the name is its hash).
+    if (created.status >= 300 && created.status !== 409) {
+      throw Object.assign(new Error(`HTTP ${created.status}`), { code: created.status, body: created.body });
+    }
+  } catch (err) {
+    throw apiError(err, `storing the sidecar in ConfigMap ${name}`, kube.server);
+  }
+}
+
+/** The strategic-merge patch that brings a template's sidecar up to date. */
+export function sidecarPatch(source: SidecarSource): object {
+  const { container, volumes } = sidecarSpec(source);
+  return {
+    metadata: { annotations: { [ANNOTATION.sidecar]: sidecarStamp(source) } },
+    spec: { containers: [container], ...(volumes.length > 0 ? { volumes } : {}) },
+  };
+}
