@@ -11,6 +11,16 @@ export default defineConfig({
       },
       {
         test: {
+          // Runs on the dev cluster variant without in-place resize (test/run-all.sh switches to it).
+          name: 'restart-path',
+          include: ['test/e2e-restart/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           // One real cluster: e2e files run one at a time.

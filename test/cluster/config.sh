@@ -2,6 +2,15 @@
 # One dev cluster per machine: state lives under /var/lib and /run, caches
 # (binary, Go caches, registry blobs, debootstrap tarball) under ~/.cache.
 K8S_VERSION=v1.34.4
+# standard, or no-inplace-resize: the InPlacePodVerticalScaling feature gate
+# off on the API server, scheduler, controller-manager and kubelet, so that
+# runbox's replace-the-pod path runs for real. Switching takes a cold restart.
+VARIANT=${RUNBOX_DEV_VARIANT:-standard}
+case "$VARIANT" in
+  standard) FEATURE_GATES= ;;
+  no-inplace-resize) FEATURE_GATES=InPlacePodVerticalScaling=false ;;
+  *) printf '[cluster] error: RUNBOX_DEV_VARIANT must be standard or no-inplace-resize, not %s\n' "$VARIANT" >&2; exit 1 ;;
+esac
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${RUNBOX_DEV_CACHE:-$HOME/.cache/runbox-dev}
 STATE=/var/lib/runbox-dev

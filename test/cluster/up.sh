@@ -30,7 +30,11 @@ start() { # NAME COMMAND...
   echo $! > "$PIDS/$name.pid"
 }
 
+gates=()
+[ -z "$FEATURE_GATES" ] || gates=(--feature-gates="$FEATURE_GATES")
+
 healthy() {
+  [ "$(cat "$RUN/variant" 2>/dev/null)" = "$VARIANT" ] || return 1
   for c in registry etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet; do
     alive $c || return 1
   done
@@ -46,7 +50,7 @@ if healthy; then
   exit 0
 fi
 
-log "starting the dev cluster (Kubernetes $K8S_VERSION)"
+log "starting the dev cluster (Kubernetes $K8S_VERSION, $VARIANT)"
 "$HERE/down.sh"
 rm -rf "$STATE" "$RUN" /tmp/hostpath_pv
 mkdir -p "$STATE" "$RUN" "$PIDS" "$PKI" "$KCONF" "$STATE/cni/net.d" "$CACHE/registry"
@@ -109,7 +113,7 @@ start kube-apiserver "$BIN/kube-apiserver" \
   --requestheader-allowed-names=front-proxy-client --requestheader-username-headers=X-Remote-User \
   --requestheader-group-headers=X-Remote-Group --requestheader-extra-headers-prefix=X-Remote-Extra- \
   --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
-  --allow-privileged=true --profiling=false
+  --allow-privileged=true --profiling=false "${gates[@]}"
 wait_for 90 kube-apiserver "$BIN/kubectl" --kubeconfig "$KCONF/super-admin.conf" get --raw /readyz
 
 # admin.conf's user is in kubeadm:cluster-admins, which kubeadm init would bind.
@@ -124,10 +128,10 @@ start kube-controller-manager "$BIN/kube-controller-manager" \
   --cluster-signing-cert-file="$PKI/ca.crt" --cluster-signing-key-file="$PKI/ca.key" \
   --root-ca-file="$PKI/ca.crt" --service-account-private-key-file="$PKI/sa.key" \
   --use-service-account-credentials=true --controllers='*,bootstrapsigner,tokencleaner' \
-  --enable-hostpath-provisioner=true --profiling=false
+  --enable-hostpath-provisioner=true --profiling=false "${gates[@]}"
 start kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$KCONF/scheduler.conf" \
   --authentication-kubeconfig="$KCONF/scheduler.conf" --authorization-kubeconfig="$KCONF/scheduler.conf" \
-  --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false
+  --bind-address=127.0.0.1 --secure-port=10259 --leader-elect=false --profiling=false "${gates[@]}"
 
 kubectl_dev apply -f - >>"$LOGS/up.log" 2>&1 <<YAML
 apiVersion: storage.k8s.io/v1
@@ -203,6 +207,7 @@ evictionHard: {memory.available: 100Mi, nodefs.available: 1%, imagefs.available:
 imageGCHighThresholdPercent: 99
 imageGCLowThresholdPercent: 98
 syncFrequency: 10s
+$([ -z "$FEATURE_GATES" ] || echo "featureGates: {${FEATURE_GATES%%=*}: ${FEATURE_GATES#*=}}")
 YAML
 start kubelet "$BIN/kubelet" --config="$STATE/kubelet.yaml" --kubeconfig="$KCONF/kubelet.conf" \
   --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$STATE/kubelet" \
@@ -211,4 +216,5 @@ wait_for 120 "node $NODE_NAME" node_ready
 wait_for 60 "default service account" kubectl_dev get serviceaccount default -n default
 "$HERE/runbox-setup.sh"
 
-log "dev cluster up in $((SECONDS - start_time)) s; KUBECONFIG=$KUBECONFIG_OUT"
+echo "$VARIANT" > "$RUN/variant"
+log "dev cluster up in $((SECONDS - start_time)) s ($VARIANT); KUBECONFIG=$KUBECONFIG_OUT"

@@ -1,4 +1,6 @@
+import { CONFIG_MAP, SYSTEM_NAMESPACE } from '../../contract/config.ts';
 import type { RunboxError } from '../../errors.ts';
+import type { ConfigSource } from '../config/settings.ts';
 import { RUNBOX_USER_ROLE, permissionText, type Permission } from './role.ts';
 
 /*
@@ -148,3 +150,21 @@ export function checkLine(r: CheckResult): string {
 
 /** The run succeeds when nothing failed. */
 export const allOk = (results: CheckResult[]): boolean => results.every((r) => r.level !== 'fail');
+
+/** Where the storage class of the effective config was set, for its line. */
+export function storageClassWhere(source: ConfigSource, namespace: string): string {
+  switch (source) {
+    case 'flag':
+      return '--storage-class';
+    case 'environment':
+      return 'RUNBOX_STORAGE_CLASS';
+    case 'namespace':
+      return `${CONFIG_MAP} of namespace ${namespace}`;
+    case 'cluster':
+      return `${CONFIG_MAP} of namespace ${SYSTEM_NAMESPACE}`;
+    case 'default':
+      return 'the defaults';
+    default:
+      return ((s: never) => s)(source);
+  }
+}

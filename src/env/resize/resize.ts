@@ -86,7 +86,7 @@ async function patchPodResize(kube: KubeTarget, pod: string, to: Allocation): Pr
 export function inPlaceImpossible(status: number | undefined, message: string | undefined): string | undefined {
   // 404 with the pod there: no resize subresource (Kubernetes < 1.33).
   if (status === 404 && !/pods? "[^"]*" not found/.test(message ?? '')) {
-    return 'the cluster has no pod resize subresource (Kubernetes < 1.33)';
+    return 'the cluster has no pod resize subresource: Kubernetes < 1.33, or the InPlacePodVerticalScaling feature gate is off';
   }
   // 422: a change the API refuses in place, e.g. lowering memory where the cluster forbids it.
   if (status === 422) return message?.replace(/^Pod "[^"]*" is invalid: /, '') ?? 'refused';
