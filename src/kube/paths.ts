@@ -51,3 +51,4 @@ export const SELF_SUBJECT_REVIEW_PATH = '/apis/authentication.k8s.io/v1/selfsubj
 export const SELF_SUBJECT_ACCESS_REVIEW_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
 export const CORE_DISCOVERY_PATH = '/api/v1';
 export const VERSION_PATH = '/version';
+export const STORAGE_CLASSES_PATH = '/apis/storage.k8s.io/v1/storageclasses';

@@ -53,3 +53,11 @@ describe('resizing where in-place resize is off', () => {
     expect(r.stdout).toBe('67108864\n');
   });
 });
+
+describe('runbox doctor on this variant', () => {
+  it('reports the restart path and still passes', async () => {
+    const r = await rb('doctor');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^✓ in-place resize not available: runbox resizes by replacing the pod/m);
+  });
+});

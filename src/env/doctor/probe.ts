@@ -16,13 +16,13 @@ export const LABEL_DOCTOR = 'runbox.dev/doctor';
 export const LABEL_DOCTOR_RUN = 'runbox.dev/doctor-run';
 export const PROBE_CONTAINER = 'node';
 export const PROBE_TIMEOUT_MS = 90_000;
+const PROBE_RESOURCES = { cpu: '10m', memory: '32Mi' };
 
 export const probeName = (runId: string): string => `runbox-doctor-${runId}`;
 export const probePodsQuery = (runId: string) => ({ labelSelector: `${LABEL_DOCTOR_RUN}=${runId}` });
 
 export function probeDeployment(runId: string, image: string): Deployment {
   const labels = { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_DOCTOR]: 'true' };
-  const resources = { cpu: '10m', memory: '32Mi' };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -40,7 +40,7 @@ export function probeDeployment(runId: string, image: string): Deployment {
               name: PROBE_CONTAINER,
               image,
               command: ['node', '-e', 'setTimeout(()=>{},600000)'],
-              resources: { requests: resources, limits: resources },
+              resources: { requests: PROBE_RESOURCES, limits: PROBE_RESOURCES },
             },
           ],
         },
@@ -97,7 +97,7 @@ export function nodeImageCheck(image: string, outcome: ProbeOutcome): CheckResul
     case 'unschedulable':
       return fail(
         'node-image',
-        `no node can run a pod of 10m CPU and 32Mi to check the Node image ${image}: ${outcome.message}`,
+        `no node can run a pod of ${PROBE_RESOURCES.cpu} CPU and ${PROBE_RESOURCES.memory} to check the Node image ${image}: ${outcome.message}`,
         'check that the namespace can schedule pods (kubectl describe nodes)',
       );
     default:

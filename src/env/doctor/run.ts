@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ConfigSetting } from '../../contract/config.ts';
 import { httpStatusOf } from '../../errors.ts';
 import { apiError } from '../../kube/api-error.ts';
-import { CORE_DISCOVERY_PATH, SELF_SUBJECT_ACCESS_REVIEW_PATH, VERSION_PATH, collectionPath, objectPath } from '../../kube/paths.ts';
+import { CORE_DISCOVERY_PATH, SELF_SUBJECT_ACCESS_REVIEW_PATH, STORAGE_CLASSES_PATH, VERSION_PATH, collectionPath, objectPath } from '../../kube/paths.ts';
 import { callJson, requestJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
 import type { List, Pod } from '../../kube/types.ts';
@@ -38,8 +38,6 @@ import {
 } from './probe.ts';
 import { RUNBOX_USER_RULES, permissionText, permissionsOf, resourceAttributes, type Permission } from './role.ts';
 
-// Not in src/kube/paths.ts (which lists what environments use): cluster-scoped, read by doctor only.
-export const STORAGE_CLASSES_PATH = '/apis/storage.k8s.io/v1/storageclasses';
 
 export interface DoctorRequest {
   /** Flags and environment variables over the cluster config (RUNBOX_NODE_IMAGE, RUNBOX_STORAGE_CLASS). */
