@@ -16,7 +16,6 @@ cp .runbox-dev/kubeconfig "$KUBECONFIG"
 kubectl_bin=$HOME/.cache/runbox-dev/bin/v1.34.4/kubectl
 "$kubectl_bin" create namespace $ns >/dev/null 2>&1 || true
 "$kubectl_bin" config set-context --current --namespace $ns >/dev/null
-export RUNBOX_SIDECAR_IMAGE=$(cat .runbox-dev/sidecar-image)
 image=127.0.0.1:5000/runbox-test/debian:bookworm
 
 runbox() { node bin/runbox.js "$@"; }

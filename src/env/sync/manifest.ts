@@ -1,0 +1,265 @@
+/*
+ * The state of one side of a sync: every file, directory and symlink under a
+ * root, read with lstat (links are recorded with their target, never
+ * followed). decide.ts compares two of these with the last synced one.
+ *
+ * - Skipped: ignored paths (and everything under an ignored directory, which
+ *   is not even listed), the state folder `.runbox-sync` at the root, and
+ *   anything that is not a file, directory or symlink (sockets, FIFOs,
+ *   devices: they cannot be copied).
+ * - An entry that vanishes while it is being read is left out, as if the walk
+ *   had come a moment later. Any other error (a directory we may not list,
+ *   EIO...) fails the whole read: leaving that directory out would look like a
+ *   delete, and sync would delete it on the other side.
+ * - Content is hashed only where size and mtime cannot decide: when
+ *   `previous` has the path as a file of the same size but another mtime (a
+ *   touch, a checkout, an editor's save without change). The hash is streamed,
+ *   and at most CONCURRENCY file system calls or open files are in flight.
+ */
+import { createHash } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RunboxError } from '../../errors.ts';
+import { codeOf, safePath } from './safe-path.ts';
+import type { Entry, EntryType, Manifest } from './types.ts';
+
+/** The folder at the synced root where runbox keeps its own state; never synced. */
+export const STATE_DIR = '.runbox-sync';
+
+/** File system calls (lstat, readdir, readlink, open-and-hash) in flight at once. */
+const CONCURRENCY = 32;
+
+export interface ReadManifestOptions {
+  ignore: (path: string, isDir: boolean) => boolean;
+  /** The last manifest of this side (or the last synced one): where a file's size is the same but its mtime is not, its content is hashed. */
+  previous?: Manifest | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export async function readManifest(root: string, opts: ReadManifestOptions): Promise<Manifest> {
+  await checkRoot(root);
+  const out: Manifest = new Map();
+  // The first failure aborts: queued calls then fail at once instead of running.
+  const failed = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
+  const run = limiter(CONCURRENCY, signal, (err) => failed.abort(err));
+  const abs = (rel: string) => path.join(root, ...rel.split('/'));
+
+  async function visit(rel: string, known: EntryType | undefined): Promise<void> {
+    if (rel === STATE_DIR) return;
+    // readdir usually says what a name is: an ignored one then costs no lstat.
+    if (known !== undefined && opts.ignore(rel, known === 'dir')) return;
+    const st = await run(() => vanishes(lstat(abs(rel))));
+    if (st === undefined) return;
+    const type = typeOf(st);
+    if (type === undefined) return;
+    if (known !== type && opts.ignore(rel, type === 'dir')) return;
+    const entry: Entry = {
+      path: rel,
+      type,
+      size: type === 'file' ? st.size : 0,
+      mode: st.mode & 0o7777,
+      mtimeMs: Math.floor(st.mtimeMs),
+    };
+    if (type === 'symlink') {
+      const target = await run(() => vanishes(readlink(abs(rel))));
+      if (target === undefined) return;
+      entry.target = target;
+    } else if (type === 'file' && needsHash(entry, opts.previous?.get(rel))) {
+      const hash = await run(() => hashFile(abs(rel), entry));
+      if (hash !== undefined) entry.hash = hash;
+    }
+    out.set(rel, entry);
+    if (type === 'dir') await walk(rel);
+  }
+
+  async function walk(dir: string): Promise<void> {
+    // The root vanishing is an error, not an empty tree: that would read as "everything deleted".
+    const list = await run(() => (dir === '' ? readdir(root, { withFileTypes: true }) : vanishes(readdir(abs(dir), { withFileTypes: true }))));
+    if (list === undefined) return;
+    await settleAll(list.map((d) => visit(dir === '' ? d.name : `${dir}/${d.name}`, direntType(d))));
+  }
+
+  try {
+    await walk('');
+  } catch (err) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    if (err instanceof RunboxError) throw err;
+    const where = isRecord(err) && typeof err.path === 'string' ? err.path : root;
+    throw new RunboxError(`Cannot read ${where}`, {
+      cause: err,
+      hint: 'Fix its permissions, or add it to .runboxignore.',
+    });
+  }
+  return out;
+}
+
+/** Same type, and for files the same size and (mtime or hash); symlinks the same target. Mode is not compared. */
+export function sameContent(a: Entry, b: Entry): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case 'dir':
+      return true;
+    case 'symlink':
+      return a.target === b.target;
+    case 'file':
+      return a.size === b.size && (a.mtimeMs === b.mtimeMs || (a.hash !== undefined && a.hash === b.hash));
+    default: {
+      const never: never = a.type;
+      return never;
+    }
+  }
+}
+
+const JSON_VERSION = 1;
+
+/** A manifest as JSON, entries sorted by path: how the last synced state is stored on the laptop. */
+export function manifestToJson(m: Manifest): string {
+  const entries = [...m.values()]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((e) => {
+      const { path: p, type, size, mode, mtimeMs, target, hash } = e;
+      return { path: p, type, size, mode, mtimeMs, ...(target !== undefined && { target }), ...(hash !== undefined && { hash }) };
+    });
+  return JSON.stringify({ version: JSON_VERSION, entries });
+}
+
+/** Reads manifestToJson's output back; throws a RunboxError if it is not that (the caller may then sync without a base). */
+export function manifestFromJson(text: string): Manifest {
+  const bad = (why: string) => new RunboxError(`The stored sync state is damaged: ${why}`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new RunboxError('The stored sync state is damaged: not JSON', { cause: err });
+  }
+  if (!isRecord(doc) || doc.version !== JSON_VERSION || !Array.isArray(doc.entries)) {
+    throw bad(`expected {"version":${JSON_VERSION},"entries":[...]}`);
+  }
+  const m: Manifest = new Map();
+  for (const raw of doc.entries as unknown[]) {
+    const e = parseEntry(raw);
+    if (typeof e === 'string') throw bad(e);
+    if (m.has(e.path)) throw bad(`${JSON.stringify(e.path)} appears twice`);
+    m.set(e.path, e);
+  }
+  return m;
+}
+
+function parseEntry(raw: unknown): Entry | string {
+  if (!isRecord(raw)) return 'an entry is not an object';
+  const { path: p, type, size, mode, mtimeMs, target, hash } = raw;
+  if (typeof p !== 'string' || safePath(p) !== p) return `bad path ${JSON.stringify(p)}`;
+  if (type !== 'file' && type !== 'dir' && type !== 'symlink') return `${p}: bad type`;
+  const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+  if (!whole(size) || !whole(mode) || mode > 0o7777 || !whole(mtimeMs)) return `${p}: bad size, mode or mtime`;
+  if (type === 'symlink' ? typeof target !== 'string' : target !== undefined) return `${p}: bad target`;
+  if (hash !== undefined && (type !== 'file' || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))) return `${p}: bad hash`;
+  const e: Entry = { path: p, type, size, mode, mtimeMs };
+  if (typeof target === 'string') e.target = target;
+  if (typeof hash === 'string') e.hash = hash;
+  return e;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Hash when the previous state had a file of this size with another mtime: only the content can tell. */
+function needsHash(now: Entry, prev: Entry | undefined): boolean {
+  return prev !== undefined && prev.type === 'file' && prev.size === now.size && prev.mtimeMs !== now.mtimeMs;
+}
+
+/**
+ * sha256 of the file, or undefined if it cannot be trusted: it vanished, is no
+ * longer a regular file, or its size or mtime moved while it was read (then it
+ * is simply reported changed). Opened without following a link that replaced
+ * it, and non-blocking so a FIFO put in its place cannot hang the walk.
+ */
+async function hashFile(file: string, seen: Entry): Promise<string | undefined> {
+  const flags = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+  let fh;
+  try {
+    fh = await open(file, flags);
+  } catch (err) {
+    // Gone, replaced by a link, or unreadable: no hash; the archive reports what it cannot read.
+    if (['ENOENT', 'ELOOP', 'EACCES', 'EPERM'].includes(codeOf(err) ?? '')) return undefined;
+    throw err;
+  }
+  try {
+    const unchanged = (st: Stats) => st.isFile() && st.size === seen.size && Math.floor(st.mtimeMs) === seen.mtimeMs;
+    if (!unchanged(await fh.stat())) return undefined;
+    const hash = createHash('sha256');
+    for await (const chunk of fh.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
+    if (!unchanged(await fh.stat())) return undefined;
+    return hash.digest('hex');
+  } finally {
+    await fh.close();
+  }
+}
+
+function typeOf(st: Stats): EntryType | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  return undefined;
+}
+
+function direntType(d: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType | undefined {
+  if (d.isFile()) return 'file';
+  if (d.isDirectory()) return 'dir';
+  if (d.isSymbolicLink()) return 'symlink';
+  return undefined; // unknown to readdir, or a kind we skip: lstat decides
+}
+
+async function checkRoot(root: string): Promise<void> {
+  let st;
+  try {
+    st = await stat(root);
+  } catch (err) {
+    throw new RunboxError(`Cannot read the folder ${root}`, { cause: err, hint: 'Check that the folder exists.' });
+  }
+  if (!st.isDirectory()) throw new RunboxError(`${root} is not a folder`);
+}
+
+/** The call's result, or undefined when the path vanished (or a directory became a file) meanwhile. */
+async function vanishes<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    const code = codeOf(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
+}
+
+/** Waits for every promise to settle (so nothing runs on after we return), then throws the first failure. */
+async function settleAll(ps: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(ps);
+  const failure = results.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/**
+ * Runs at most `n` tasks at once. A task's failure is passed to `onFail` at
+ * once; once `signal` aborts, waiting tasks throw its reason instead of running.
+ */
+function limiter(n: number, signal: AbortSignal, onFail: (err: unknown) => void) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    while (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      signal.throwIfAborted();
+      return await task();
+    } catch (err) {
+      onFail(err);
+      throw err;
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
