@@ -41,9 +41,16 @@ export async function resizeEnv(
     deps.notice(`replacing the pod of ${name} with one of ${describe(req.to)}`);
     return replacePod(deps, { name, oldPod: podName, to: req.to, timeoutMs: req.wakeTimeoutMs });
   }
-  const inPlace = await patchPodResize(kube, podName, req.to);
+  // The witnesses start with the PATCH, not after it: opening the exec that
+  // watches the cgroup overlaps the kubelet's own latency.
+  const waiting = waitForResize(deps, req.pod, req.to);
+  const inPlace = await patchPodResize(kube, podName, req.to).catch((err: unknown) => {
+    waiting.cancel();
+    throw err;
+  });
+  if (!inPlace.ok) waiting.cancel();
   if (inPlace.ok) {
-    const applied = await waitForResize(deps, req.pod, req.to);
+    const applied = await waiting.result;
     if (applied.kind === 'refused') {
       // Put the pod spec back to what the kubelet still runs, so nothing stays pending.
       if (from?.cpu && from.memory) await patchPodResize(kube, podName, { units: 0, resources: { cpu: from.cpu, memory: from.memory } });
@@ -100,7 +107,7 @@ type ResizeOutcome = { kind: 'applied'; pod: Pod } | { kind: 'refused'; reason: 
  * new limits (read inside the pod, the quickest witness), or when the kubelet
  * reports it applied; refused when the kubelet says Infeasible or Deferred.
  */
-async function waitForResize(deps: EnvDeps, pod: Pod, to: Allocation): Promise<ResizeOutcome> {
+function waitForResize(deps: EnvDeps, pod: Pod, to: Allocation): { result: Promise<ResizeOutcome>; cancel: () => void } {
   const name = pod.metadata?.name ?? '';
   const done = new AbortController();
   const signal = deps.signal ? AbortSignal.any([deps.signal, done.signal]) : done.signal;
@@ -123,12 +130,15 @@ async function waitForResize(deps: EnvDeps, pod: Pod, to: Allocation): Promise<R
     (r): ResizeOutcome | Promise<never> => (r.code === 0 ? { kind: 'applied', pod } : new Promise<never>(() => {})),
     () => new Promise<never>(() => {}), // cannot tell from inside: the watch decides
   );
-  try {
-    return await Promise.race([watched, inCgroup]);
-  } finally {
-    done.abort();
-    watched.catch(() => {});
-  }
+  watched.catch(() => {});
+  const result = Promise.race([watched, inCgroup]).finally(() => done.abort());
+  return {
+    result,
+    cancel: () => {
+      result.catch(() => {}); // nobody waits for it any more
+      done.abort();
+    },
+  };
 }
 
 /**
@@ -224,8 +234,8 @@ export async function resizeNamed(
   deps: EnvDeps,
   req: { name: string; to: Allocation; anyOwner: boolean; timeoutMs: number; replace: boolean },
 ): Promise<{ outcome: 'resized'; pod: Pod } | { outcome: 'recorded' }> {
-  const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
-  const pods = (dep.spec?.replicas ?? 1) === 0 ? [] : await envPods(deps.kube, req.name);
+  const [dep, listed] = await Promise.all([readOwnEnv(deps.kube, req.name, req.anyOwner), envPods(deps.kube, req.name)]);
+  const pods = (dep.spec?.replicas ?? 1) === 0 ? [] : listed;
   const running = pods.find((p) => containerServes(p, WORKER));
   if (!running) {
     await assertSomeNodeFits(deps, req.name, req.to);
