@@ -13,7 +13,7 @@
  *   then throws the file away instead of renaming it into place. Other tar
  *   readers would write an empty file there.
  */
-import type { Headers } from 'tar-stream';
+import type { Header } from 'tar-stream';
 
 export const PAX_MTIME_MS = 'runbox.mtimems';
 export const PAX_DISCARD = 'runbox.discard';
@@ -24,8 +24,8 @@ export interface Problem {
   why: string;
 }
 
-/** tar-stream reads and writes `pax`, but its types leave it out. */
-export type PaxHeaders = Headers & { pax?: Record<string, string> | null | undefined };
+/** A tar-stream header, as given to pack or read back; `pax` is key -> value both ways. */
+export type PaxHeaders = Partial<Header> & { name: string; pax?: Record<string, string> | null | undefined };
 
 /** Exact mtime from our PAX key when it is a plain integer, else the tar's whole seconds. */
 export function mtimeMsOf(h: PaxHeaders): number {

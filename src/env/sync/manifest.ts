@@ -13,8 +13,9 @@
  *   delete, and sync would delete it on the other side.
  * - Content is hashed only where size and mtime cannot decide: when
  *   `previous` has the path as a file of the same size but another mtime (a
- *   touch, a checkout, an editor's save without change). The hash is streamed,
- *   and at most CONCURRENCY file system calls or open files are in flight.
+ *   touch, a checkout, an editor's save without change). Files are read in
+ *   chunks, and at most CONCURRENCY file system calls or open files are in
+ *   flight, so memory stays bounded whatever the tree.
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
@@ -29,6 +30,9 @@ export const STATE_DIR = '.runbox-sync';
 
 /** File system calls (lstat, readdir, readlink, open-and-hash) in flight at once. */
 const CONCURRENCY = 32;
+
+/** Bytes read at a time while hashing: memory stays at CONCURRENCY * CHUNK whatever the file sizes. */
+const CHUNK = 64 * 1024;
 
 export interface ReadManifestOptions {
   ignore: (path: string, isDir: boolean) => boolean;
@@ -63,7 +67,8 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
       mtimeMs: Math.floor(st.mtimeMs),
     };
     if (type === 'symlink') {
-      const target = await run(() => vanishes(readlink(abs(rel))));
+      // EINVAL: no longer a link. Left out like a vanished entry; the next read sees what it became.
+      const target = await run(() => vanishes(readlink(abs(rel)), 'EINVAL'));
       if (target === undefined) return;
       entry.target = target;
     } else if (type === 'file' && needsHash(entry, opts.previous?.get(rel))) {
@@ -191,7 +196,13 @@ async function hashFile(file: string, seen: Entry): Promise<string | undefined> 
     const unchanged = (st: Stats) => st.isFile() && st.size === seen.size && Math.floor(st.mtimeMs) === seen.mtimeMs;
     if (!unchanged(await fh.stat())) return undefined;
     const hash = createHash('sha256');
-    for await (const chunk of fh.createReadStream({ autoClose: false, start: 0 })) hash.update(chunk as Buffer);
+    const buf = Buffer.allocUnsafe(Math.min(seen.size + 1, CHUNK));
+    for (let pos = 0; ; ) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+    }
     if (!unchanged(await fh.stat())) return undefined;
     return hash.digest('hex');
   } finally {
@@ -224,12 +235,12 @@ async function checkRoot(root: string): Promise<void> {
 }
 
 /** The call's result, or undefined when the path vanished (or a directory became a file) meanwhile. */
-async function vanishes<T>(p: Promise<T>): Promise<T | undefined> {
+async function vanishes<T>(p: Promise<T>, alsoCode?: string): Promise<T | undefined> {
   try {
     return await p;
   } catch (err) {
     const code = codeOf(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || (code !== undefined && code === alsoCode)) return undefined;
     throw err;
   }
 }

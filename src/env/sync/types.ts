@@ -1,7 +1,7 @@
 /*
  * The shapes the sync pieces share (manifest, decide, archive, session).
  * Paths are POSIX, relative to the synced root, never starting with "/" and
- * never containing "." or ".." segments (see safePath in archive.ts).
+ * never containing "." or ".." segments (see safePath in safe-path.ts).
  */
 
 export type EntryType = 'file' | 'dir' | 'symlink';

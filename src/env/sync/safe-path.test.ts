@@ -1,0 +1,95 @@
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './archive-test-util.ts';
+import { UnsafePathError, resolveInside, safePath } from './safe-path.ts';
+
+describe('safePath', () => {
+  it.each([
+    ['a', 'a'],
+    ['a/b/c', 'a/b/c'],
+    ['a//b/./c/', 'a/b/c'],
+    ['./a', 'a'],
+    ['dir/', 'dir'],
+    ['..a/b..', '..a/b..'],
+    ['...', '...'],
+    ['日本語/✓ file', '日本語/✓ file'],
+    ['with\nnewline', 'with\nnewline'],
+  ])('keeps %j as %j', (input, want) => {
+    expect(safePath(input)).toBe(want);
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['.', 'only "."'],
+    ['./', 'only "."'],
+    ['/', 'absolute'],
+    ['/etc/passwd', 'absolute'],
+    ['//etc', 'absolute'],
+    ['..', 'parent'],
+    ['../evil', 'parent'],
+    ['a/../../evil', 'escapes after normalising'],
+    ['a/../b', '".." even when it would stay inside'],
+    ['a/..', 'trailing ".."'],
+    ['a\0b', 'NUL'],
+    ['..\\evil', 'backslash (a separator on Windows)'],
+    ['a\\b', 'backslash anywhere'],
+  ])('refuses %j (%s)', (input) => {
+    expect(safePath(input)).toBeUndefined();
+  });
+});
+
+describe('resolveInside', () => {
+  it('returns the path under root when the parents are real directories or missing', async () => {
+    const root = await tempDir();
+    await mkdir(path.join(root, 'a'));
+    expect(await resolveInside(root, 'a/b/c.txt')).toBe(path.join(root, 'a/b/c.txt'));
+    expect(await resolveInside(root, 'x//y/')).toBe(path.join(root, 'x/y'));
+    expect(await readdir(path.join(root, 'a'))).toEqual([]); // nothing created
+  });
+
+  it('refuses a name that safePath refuses', async () => {
+    const root = await tempDir();
+    await expect(resolveInside(root, '../x')).rejects.toBeInstanceOf(UnsafePathError);
+    await expect(resolveInside(root, '/x')).rejects.toBeInstanceOf(UnsafePathError);
+  });
+
+  it('refuses a path under a symlink, saying which component', async () => {
+    const base = await tempDir();
+    const root = path.join(base, 'root');
+    await mkdir(path.join(root, 'a'), { recursive: true });
+    await mkdir(path.join(base, 'outside'));
+    await symlink(path.join(base, 'outside'), path.join(root, 'a', 'link'));
+    const err = await resolveInside(root, 'a/link/evil').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsafePathError);
+    expect(err).toMatchObject({ path: 'a/link/evil', why: '"a/link" is a symbolic link' });
+  });
+
+  it('refuses a relative symlink even when it points inside root', async () => {
+    const root = await tempDir();
+    await mkdir(path.join(root, 'real'));
+    await symlink('real', path.join(root, 'alias'));
+    await expect(resolveInside(root, 'alias/f')).rejects.toMatchObject({ why: '"alias" is a symbolic link' });
+  });
+
+  it('allows the last component to be a symlink (callers replace it, never write through it)', async () => {
+    const root = await tempDir();
+    await symlink('/etc', path.join(root, 'link'));
+    expect(await resolveInside(root, 'link')).toBe(path.join(root, 'link'));
+  });
+
+  it('refuses a parent that is a file', async () => {
+    const root = await tempDir();
+    await writeFile(path.join(root, 'f'), 'x');
+    await expect(resolveInside(root, 'f/g')).rejects.toMatchObject({ why: '"f" is not a directory' });
+  });
+
+  it('creates missing parents when asked, and still refuses a symlink further down', async () => {
+    const root = await tempDir();
+    expect(await resolveInside(root, 'n/m/f', { createParents: true })).toBe(path.join(root, 'n/m/f'));
+    expect(await readdir(path.join(root, 'n'))).toEqual(['m']);
+    await symlink('/tmp', path.join(root, 'n', 'm', 'l'));
+    await expect(resolveInside(root, 'n/m/l/x/f', { createParents: true })).rejects.toBeInstanceOf(UnsafePathError);
+    expect(await readdir(path.join(root, 'n', 'm'))).toEqual(['l']);
+  });
+});
