@@ -1,8 +1,25 @@
 // The runbox sidecar: runs beside the worker in every environment pod and
 // answers the endpoints the readiness probe, the CLI and the controller use.
+// Exec'd as `node sidecar.mjs runbox-agent sync ROOT`, it is instead the sync
+// agent of one `runbox sync`, speaking the framed protocol on stdin/stdout.
 import { createServer } from 'node:http';
-import { SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
+import { AGENT_MARKER, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
 import { podActivity } from './activity.ts';
+
+const agent = process.argv.indexOf(AGENT_MARKER);
+if (agent >= 0) {
+  const [kind, root] = process.argv.slice(agent + 1);
+  if (kind !== 'sync' || !root) {
+    console.error(`runbox sidecar: unknown agent ${kind ?? ''}`);
+    process.exit(2);
+  }
+  const [{ serveSync }, { frameChannel }] = await Promise.all([
+    import('../src/env/sync/agent.ts'),
+    import('../src/env/sync/frames.ts'),
+  ]);
+  await serveSync(frameChannel(process.stdin, process.stdout), root);
+  process.exit(0);
+}
 
 const port = Number(process.env[SIDECAR_PORT_VARIABLE] ?? SIDECAR_PORT);
 

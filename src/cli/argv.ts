@@ -18,10 +18,15 @@ export const SUBCOMMANDS = new Set([
 const VALUE_OPTIONS = new Set([
   '--context', '-n', '--namespace', '--kubeconfig', '-o', '--output', '--image', '--volume-size',
   '--storage-class', '--node-selector', '--gpu', '--sidecar-image', '--timeout', '-a', '--allocate',
-  '--cpu', '--memory', '--since',
+  '--cpu', '--memory', '--since', '-L', '--localpath', '-R', '--remotepath', '--remote', '--direction',
 ]);
 
-const SPELLINGS: Record<string, string> = { '--kill_after': '--kill', '--kill-after': '--kill' };
+const SPELLINGS: Record<string, string> = {
+  '--kill_after': '--kill',
+  '--kill-after': '--kill',
+  '--sync_before': '--sync-before',
+  '--sync_after': '--sync-after',
+};
 
 export function rewriteArgv(argv: readonly string[]): string[] {
   const before: string[] = [];

@@ -1,8 +1,9 @@
 import { Command } from 'commander';
 import { nameProblems } from '../../env/names.ts';
 import { anyOwnerOption, timeoutOption } from '../options.ts';
-import { envDeps, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
+import { envDeps, laptopCache, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 import { runRemembered } from '../remembered-run.ts';
+import { remotePathProblems, syncSummary, syncWithState } from '../sync-run.ts';
 import { localTerminal, wantsTerminal, withRawTerminal } from '../terminal.ts';
 import { parseAllocation, type AllocationOptions } from './allocation-options.ts';
 
@@ -11,6 +12,11 @@ interface RunOptions extends GlobalOptions, AllocationOptions {
   usage?: boolean;
   /** -t: true, -T: false, neither: undefined. */
   tty?: boolean;
+  sync?: boolean;
+  syncBefore?: boolean;
+  syncAfter?: boolean;
+  localpath: string;
+  remotepath: string;
   anyOwner?: boolean;
   timeout: number;
 }
@@ -18,7 +24,7 @@ interface RunOptions extends GlobalOptions, AllocationOptions {
 export function runProblems(name: string, argv: string[], o: RunOptions): string[] {
   const problems = nameProblems(name);
   if (argv.length === 0) problems.push('no command given (runbox NAME CMD [ARGS...])');
-  return [...problems, ...parseAllocation(o).problems];
+  return [...problems, ...parseAllocation(o).problems, ...remotePathProblems(o.remotepath).problems];
 }
 
 export function runCommand(ctx: CliContext): Command {
@@ -31,6 +37,11 @@ export function runCommand(ctx: CliContext): Command {
     .option('--memory <quantity>', 'resize the memory to this quantity first (e.g. 512Mi, 2Gi)')
     .option('-t, --tty', 'give the command a terminal even when runbox has none (as ssh -t, docker -t)')
     .option('-T, --no-tty', 'never give the command a terminal (by default it gets one when stdin and stdout are terminals)')
+    .option('-s, --sync', 'sync the local folder with the environment before and after the command')
+    .option('-B, --sync-before', 'sync before the command (also --sync_before)')
+    .option('-A, --sync-after', 'sync after the command, so its results come back (also --sync_after)')
+    .option('-L, --localpath <dir>', 'the local folder to sync', '.')
+    .option('-R, --remotepath <path>', 'the folder in the environment to sync (relative: under /data)', '/data')
     .option('-u, --usage', 'print the capacity the command used afterwards (on stderr)')
     .option('-k, --kill', 'scale the environment to zero after the command (also --kill_after)')
     .addOption(anyOwnerOption())
@@ -42,6 +53,24 @@ export function runCommand(ctx: CliContext): Command {
       rejectProblems(runProblems(name, argv, o));
       const { io } = ctx;
       const deps = await envDeps(ctx, o, { quiet: true });
+      const remotePath = remotePathProblems(o.remotepath).path!;
+      const sync = async () => {
+        const report = await syncWithState(ctx, deps, {
+          name,
+          local: o.localpath,
+          remotePath,
+          direction: 'both',
+          dryRun: false,
+          anyOwner: Boolean(o.anyOwner),
+          wakeTimeoutMs: o.timeout,
+        });
+        // The command's streams are its own: runbox speaks only when something needs saying.
+        if (report.conflicts.length > 0 || report.refused.length > 0) deps.notice(syncSummary(report, `${o.localpath} <-> ${name}:${remotePath}`));
+        else deps.debug(syncSummary(report, `${o.localpath} <-> ${name}:${remotePath}`));
+      };
+      if (o.sync || o.syncBefore) await sync();
+      // With a sync after, --kill waits for it: the results come back first.
+      const stopAfterSync = Boolean(o.kill) && Boolean(o.sync || o.syncAfter);
       const terminal = wantsTerminal(io, o.tty) ? localTerminal(io) : undefined;
       const result = await withRawTerminal(io, terminal !== undefined, () => runRemembered(
         ctx,
@@ -51,13 +80,19 @@ export function runCommand(ctx: CliContext): Command {
           argv,
           io: { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal, onSignal: io.onSignal },
           allocation: parseAllocation(o).allocation,
-          kill: Boolean(o.kill),
+          kill: Boolean(o.kill) && !stopAfterSync,
           anyOwner: Boolean(o.anyOwner),
           wakeTimeoutMs: o.timeout,
         },
         { flushUsage: Boolean(o.usage) },
       ));
       ctx.exitCode = result.exitCode;
+      if (o.sync || o.syncAfter) await sync();
+      if (stopAfterSync) {
+        const { sleepEnv } = await import('../../env/lifecycle/stop.ts');
+        await sleepEnv(deps, name);
+        laptopCache(ctx, deps, name).write({ pod: undefined });
+      }
       if (o.usage) io.stderr.write(`Capacity used: ${result.usage.units} units (${result.usage.durationMs} ms)\n`);
     });
 }

@@ -9,7 +9,7 @@ import {
 } from '../../contract/sidecar.ts';
 import { apiError } from '../../kube/api-error.ts';
 import { collectionPath, objectPath } from '../../kube/paths.ts';
-import { requestJson } from '../../kube/rest.ts';
+import { PATCH, requestJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
 import type { Container, Deployment, Volume } from '../../kube/types.ts';
 
@@ -25,7 +25,11 @@ export type SidecarSource =
   | { kind: 'image'; image: string };
 
 const VOLUME = 'runbox-sidecar';
-const RESOURCES = { cpu: '50m', memory: '96Mi' };
+/** The sidecar at rest: small, since every environment pays for it. */
+export const SIDECAR_RESOURCES = { cpu: '50m', memory: '96Mi' };
+/** The sidecar at work (a sync): given in place only while it works. */
+export const SIDECAR_WORKING = { cpu: '1', memory: '512Mi' };
+const RESOURCES = SIDECAR_RESOURCES;
 
 /** The sidecar container and its volume for a pod template. */
 export function sidecarSpec(source: SidecarSource): { container: Container; volumes: Volume[] } {
@@ -88,4 +92,19 @@ export function sidecarPatch(source: SidecarSource): object {
     metadata: { annotations: { [ANNOTATION.sidecar]: sidecarStamp(source) } },
     spec: { containers: [container], ...(volumes.length > 0 ? { volumes } : {}) },
   };
+}
+
+/**
+ * Resizes the sidecar in place (requests = limits, so the pod keeps its QoS
+ * class): up while it works, back afterwards. Best effort: where the cluster
+ * cannot resize in place or has no room, the work runs at the resting size.
+ */
+export async function resizeSidecar(kube: KubeTarget, pod: string, resources: { cpu: string; memory: string }): Promise<boolean> {
+  const res = await requestJson(kube, {
+    method: 'PATCH',
+    path: objectPath('pods', kube.namespace, pod, 'resize'),
+    body: { spec: { containers: [{ name: SIDECAR, resources: { requests: resources, limits: resources } }] } },
+    contentType: PATCH.strategic,
+  }).catch(() => undefined);
+  return res !== undefined && res.status < 300;
 }

@@ -43,5 +43,9 @@ export async function readIgnoreRules(root: string): Promise<IgnoreFn> {
       throw new RunboxError(`Cannot read ${file}`, { cause: err, hint: 'Check that the file is readable.' });
     }
   }
-  return ignoreRules(text);
+  return withRunboxState(ignoreRules(text));
 }
+
+/** runbox's own shell state (cwd, exported variables) lives in /data/.runbox: it is not the user's files. */
+const RUNBOX_STATE = '.runbox';
+const withRunboxState = (rules: IgnoreFn): IgnoreFn => (p, isDir) => p === RUNBOX_STATE || p.startsWith(`${RUNBOX_STATE}/`) || rules(p, isDir);

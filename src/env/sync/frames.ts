@@ -1,0 +1,138 @@
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+
+/*
+ * The sync protocol's framing, over any byte stream (the exec websocket's
+ * stdin and stdout): length-prefixed frames, so it never needs end-of-stdin
+ * (v4 exec has none). A frame: u32 length of what follows, u8 kind, payload.
+ */
+
+export const FrameKind = { json: 1, data: 2, end: 3 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export interface Frame {
+  kind: FrameKind;
+  payload: Buffer;
+}
+
+const MAX_FRAME = 64 * 1024 * 1024;
+/** Tar data goes in frames of at most this size. */
+export const DATA_CHUNK = 256 * 1024;
+
+export function encodeFrame(kind: FrameKind, payload: Buffer): Buffer {
+  const head = Buffer.allocUnsafe(5);
+  head.writeUInt32BE(payload.length + 1, 0);
+  head[4] = kind;
+  return Buffer.concat([head, payload]);
+}
+
+/** Incremental decoder: bytes in, whole frames out. */
+export class FrameDecoder {
+  private buffered: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): Frame[] {
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    const frames: Frame[] = [];
+    while (this.buffered.length >= 5) {
+      const length = this.buffered.readUInt32BE(0);
+      if (length < 1 || length > MAX_FRAME) throw new Error(`sync protocol: bad frame length ${length}`);
+      if (this.buffered.length < 4 + length) break;
+      frames.push({ kind: this.buffered[4] as FrameKind, payload: this.buffered.subarray(5, 4 + length) });
+      this.buffered = this.buffered.subarray(4 + length);
+    }
+    return frames;
+  }
+}
+
+/** Both directions of a framed conversation. */
+export interface FrameChannel {
+  send(kind: FrameKind, payload: Buffer): Promise<void>;
+  sendJson(value: unknown): Promise<void>;
+  next(): Promise<Frame>;
+  nextJson<T>(): Promise<T>;
+  /** Streams `source` as data frames, then an end frame. */
+  sendStream(source: Readable): Promise<void>;
+  /** The data frames up to the next end frame, as a stream. */
+  receiveStream(): Readable;
+}
+
+export function frameChannel(input: Readable, output: Writable): FrameChannel {
+  const decoder = new FrameDecoder();
+  const queue: Frame[] = [];
+  const waiting: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
+  let failure: Error | undefined;
+  const deliver = () => {
+    while (queue.length > 0 && waiting.length > 0) waiting.shift()!.resolve(queue.shift()!);
+    if (failure) for (const w of waiting.splice(0)) w.reject(failure);
+  };
+  input.on('data', (chunk: Buffer) => {
+    try {
+      queue.push(...decoder.push(chunk));
+    } catch (err) {
+      failure = err as Error;
+    }
+    deliver();
+  });
+  const ended = (why: string) => () => {
+    failure ??= new Error(why);
+    deliver();
+  };
+  input.on('end', ended('the other side of the sync ended the conversation'));
+  input.on('close', ended('the other side of the sync closed the conversation'));
+  input.on('error', (err: Error) => {
+    failure ??= err;
+    deliver();
+  });
+
+  let broken: Error | undefined;
+  output.on('error', (err: Error) => {
+    broken ??= err;
+    output.emit('drain'); // wake a sender waiting for room: it will see `broken`
+  });
+  const send = async (kind: FrameKind, payload: Buffer) => {
+    if (broken) throw broken;
+    if (!output.write(encodeFrame(kind, payload))) await new Promise((r) => output.once('drain', r));
+    if (broken) throw broken;
+  };
+  const next = () =>
+    new Promise<Frame>((resolve, reject) => {
+      const frame = queue.shift();
+      if (frame) return resolve(frame);
+      if (failure) return reject(failure);
+      waiting.push({ resolve, reject });
+    });
+  const channel: FrameChannel = {
+    send,
+    sendJson: (value) => send(FrameKind.json, Buffer.from(JSON.stringify(value))),
+    next,
+    async nextJson<T>() {
+      const frame = await next();
+      if (frame.kind !== FrameKind.json) throw new Error(`sync protocol: expected a message, got frame kind ${frame.kind}`);
+      return JSON.parse(frame.payload.toString()) as T;
+    },
+    async sendStream(source) {
+      for await (const chunk of source) {
+        const bytes = chunk as Buffer;
+        for (let at = 0; at < bytes.length; at += DATA_CHUNK) await send(FrameKind.data, bytes.subarray(at, at + DATA_CHUNK));
+      }
+      await send(FrameKind.end, Buffer.alloc(0));
+    },
+    receiveStream() {
+      const out = new PassThrough();
+      void (async () => {
+        try {
+          for (;;) {
+            const frame = await next();
+            if (frame.kind === FrameKind.end) break;
+            if (frame.kind !== FrameKind.data) throw new Error(`sync protocol: expected data, got frame kind ${frame.kind}`);
+            if (!out.write(frame.payload)) await new Promise((r) => out.once('drain', r));
+          }
+          out.end();
+        } catch (err) {
+          out.destroy(err as Error);
+        }
+      })();
+      return out;
+    },
+  };
+  return channel;
+}

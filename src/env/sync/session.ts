@@ -1,0 +1,125 @@
+import { rename } from 'node:fs/promises';
+import { RunboxError } from '../../errors.ts';
+import type { SyncRequest } from './agent.ts';
+import { pack, removeEntries, unpack, type Problem } from './archive.ts';
+import { decide } from './decide.ts';
+import type { FrameChannel } from './frames.ts';
+import { readIgnoreRules } from './ignore-rules.ts';
+import { manifestFromJson, manifestToJson, readManifest, sameContent } from './manifest.ts';
+import { resolveInside } from './safe-path.ts';
+import type { Action, Entry, Manifest, Side } from './types.ts';
+
+/*
+ * One sync between a local folder and the agent's folder: manifests first,
+ * then the three-way decisions against the last synced state, then only
+ * what changed, as tar streams both ways. Returns the new synced state: the
+ * entries both sides hold alike afterwards.
+ */
+
+export type Direction = 'both' | 'up' | 'down';
+
+export interface SyncReport {
+  uploaded: number;
+  downloaded: number;
+  deletedLocal: number;
+  deletedRemote: number;
+  conflicts: { path: string; keptAs: string }[];
+  refused: Problem[];
+  actions: Action[];
+  /** The state to compare against next time (stored by the caller). */
+  state: Manifest;
+}
+
+export interface SyncOptions {
+  localRoot: string;
+  base: Manifest | undefined;
+  direction: Direction;
+  dryRun: boolean;
+  now: Date;
+}
+
+async function ask<T>(chan: FrameChannel, req: SyncRequest): Promise<T> {
+  await chan.sendJson(req);
+  const answer = await chan.nextJson<T & { error?: string }>();
+  if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+  return answer;
+}
+
+async function remoteManifest(chan: FrameChannel, previous: Manifest | undefined): Promise<Manifest> {
+  const { manifest } = await ask<{ manifest: string }>(chan, { op: 'manifest', ...(previous ? { previous: manifestToJson(previous) } : {}) });
+  return manifestFromJson(manifest);
+}
+
+export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<SyncReport> {
+  const ignore = await readIgnoreRules(opts.localRoot);
+  const [local, remote] = await Promise.all([
+    readManifest(opts.localRoot, { ignore, previous: opts.base }),
+    remoteManifest(chan, opts.base),
+  ]);
+  const actions = decide(opts.base, local, remote, { direction: opts.direction, now: opts.now });
+  const report: SyncReport = { uploaded: 0, downloaded: 0, deletedLocal: 0, deletedRemote: 0, conflicts: [], refused: [], actions, state: opts.base ?? new Map() };
+  if (opts.dryRun) return report;
+
+  const copies: Record<Side, Entry[]> = { local: [], remote: [] }; // by the side they come from
+  const deletes: Record<Side, string[]> = { local: [], remote: [] };
+  for (const a of actions) {
+    if (a.kind === 'delete') deletes[a.on].push(a.entry.path);
+    else if (a.kind === 'copy') copies[a.from].push(a.entry);
+  }
+  if (deletes.local.length > 0) {
+    const r = await removeEntries(opts.localRoot, deletes.local);
+    report.deletedLocal = r.removed.length;
+    report.refused.push(...r.refused);
+  }
+  if (deletes.remote.length > 0) {
+    const r = await ask<{ removed: string[]; refused: Problem[] }>(chan, { op: 'remove', paths: deletes.remote });
+    report.deletedRemote = r.removed.length;
+    report.refused.push(...r.refused);
+  }
+  // Conflicts: move one version aside, then both versions travel as copies.
+  for (const a of actions) {
+    if (a.kind !== 'conflict') continue;
+    const moved = a.aside === 'local' ? a.local : a.remote;
+    const stays = a.aside === 'local' ? a.remote : a.local;
+    if (moved) {
+      if (a.aside === 'local') await rename(await resolveInside(opts.localRoot, a.path), await resolveInside(opts.localRoot, a.keepAs, { createParents: true }));
+      else await ask(chan, { op: 'rename', from: a.path, to: a.keepAs });
+      if (a.twoWay) copies[a.aside].push({ ...moved, path: a.keepAs });
+    }
+    if (stays) copies[a.aside === 'local' ? 'remote' : 'local'].push(stays);
+    report.conflicts.push({ path: a.path, keptAs: a.keepAs });
+  }
+  if (copies.local.length > 0) {
+    const stream = pack(opts.localRoot, copies.local);
+    await chan.sendJson({ op: 'receive' } satisfies SyncRequest);
+    await chan.sendStream(stream);
+    const answer = await chan.nextJson<{ written: number; refused: Problem[]; error?: string }>();
+    if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+    report.uploaded = answer.written;
+    report.refused.push(...answer.refused, ...stream.skipped);
+  }
+  if (copies.remote.length > 0) {
+    await chan.sendJson({ op: 'send', entries: copies.remote } satisfies SyncRequest);
+    const result = await unpack(opts.localRoot, chan.receiveStream());
+    const answer = await chan.nextJson<{ skipped: Problem[]; error?: string }>();
+    if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+    report.downloaded = result.written.length;
+    report.refused.push(...result.refused, ...answer.skipped);
+  }
+  // The new base: what both sides now hold alike (read again: the truth, not the plan).
+  const [localAfter, remoteAfter] = await Promise.all([
+    readManifest(opts.localRoot, { ignore, previous: local }),
+    remoteManifest(chan, remote),
+  ]);
+  const state: Manifest = new Map();
+  for (const [path, entry] of localAfter) {
+    const other = remoteAfter.get(path);
+    if (other && sameContent(entry, other)) state.set(path, entry.hash || !other.hash ? entry : { ...entry, hash: other.hash });
+  }
+  report.state = state;
+  return report;
+}
+
+export async function endSync(chan: FrameChannel): Promise<void> {
+  await ask(chan, { op: 'bye' });
+}

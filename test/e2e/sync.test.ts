@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kube } from './support/cluster.ts';
+import { BUSYBOX, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
+import { RUNBOX, laptopEnv, runProgram, runbox, startRunbox } from './support/cli.ts';
+
+// runbox sync through the sidecar's agent over the exec websocket, on the
+// dev cluster: the seed's flags, three-way deletes and conflicts, what a
+// round trip keeps, and a sync killed midway.
+
+let kube: Kube;
+let ns: string;
+let env: NodeJS.ProcessEnv;
+const folder = () => mkdtempSync(join(tmpdir(), 'runbox-sync-'));
+const inFolder = (cwd: string, ...args: string[]) =>
+  runProgram('/bin/sh', ['-c', 'cd "$0" && shift && exec "$@"', cwd, process.execPath, RUNBOX, '-n', ns, ...args], { env });
+const rb = (...args: string[]) => runbox(['-n', ns, ...args], { env });
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+beforeAll(async () => {
+  kube = await devCluster();
+  ns = await createNamespace(kube, 'e2e-sync');
+  env = laptopEnv();
+  const r = await rb('create', 'myrb', '--image', BUSYBOX);
+  expect(r.code, r.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  if (kube && ns) await deleteNamespace(kube, ns);
+});
+
+describe('the seed', () => {
+  it('runbox --sync_before --localpath . myrb ls /data shows my_file; --sync_after brings results back', async () => {
+    const here = folder();
+    writeFileSync(join(here, 'my_file'), 'from the laptop\n');
+    const r = await inFolder(here, '--sync_before', '--localpath', '.', 'myrb', 'ls', '/data');
+    expect(r).toEqual({ code: 0, stdout: 'my_file\n', stderr: '' });
+    const after = await inFolder(here, '--sync_after', '--localpath', '.', 'myrb', 'sh', '-c', 'echo 42 > /data/result.txt');
+    expect(after.code, after.stderr).toBe(0);
+    expect(readFileSync(join(here, 'result.txt'), 'utf8')).toBe('42\n');
+    expect(existsSync(join(here, '.runbox'))).toBe(false); // runbox's shell state stays in the environment
+  });
+});
+
+describe('three-way', () => {
+  let here: string;
+  const sync = () => rb('sync', 'myrb', here, '--remote', 'tw');
+
+  it('propagates deletions both ways; a file deleted on one side and changed on the other is kept', async () => {
+    here = folder();
+    for (const f of ['gone-here', 'gone-there', 'changed-there', 'changed-here']) writeFileSync(join(here, f), f);
+    expect((await sync()).code).toBe(0);
+    rmSync(join(here, 'gone-here'));
+    expect((await rb('myrb', 'rm', '/data/tw/gone-there')).code).toBe(0);
+    rmSync(join(here, 'changed-there'));
+    expect((await rb('myrb', 'sh', '-c', 'echo new > /data/tw/changed-there')).code).toBe(0);
+    writeFileSync(join(here, 'changed-here'), 'new here');
+    expect((await rb('myrb', 'rm', '/data/tw/changed-here')).code).toBe(0);
+    const r = await sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(here).sort()).toEqual(['changed-here', 'changed-there']);
+    expect((await rb('myrb', 'ls', '/data/tw')).stdout).toBe('changed-here\nchanged-there\n');
+    expect(readFileSync(join(here, 'changed-there'), 'utf8')).toBe('new\n');
+  });
+
+  it('a file changed on both sides keeps both versions, reports the conflict and exits 1', async () => {
+    writeFileSync(join(here, 'changed-here'), 'laptop version, which is longer');
+    expect((await rb('myrb', 'sh', '-c', 'echo remote version > /data/tw/changed-here')).code).toBe(0);
+    const r = await sync();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/1 conflict, both versions kept: changed-here \(theirs as changed-here\.runbox-conflict-remote-\d{8}-\d{6}\)/);
+    const kept = readdirSync(here).find((f) => f.startsWith('changed-here.runbox-conflict-remote-'))!;
+    expect(readFileSync(join(here, kept), 'utf8')).toBe('remote version\n');
+    expect(readFileSync(join(here, 'changed-here'), 'utf8')).toBe('laptop version, which is longer');
+    expect((await rb('myrb', 'cat', `/data/tw/${kept}`)).stdout).toBe('remote version\n');
+  });
+});
+
+describe('a round trip keeps', () => {
+  it('a 100 MB file (same sha256), unicode and 200-character names, empty files and folders, modes, mtimes, symlinks', async () => {
+    const up = folder();
+    const big = randomBytes(100 * 1024 * 1024);
+    writeFileSync(join(up, 'big.bin'), big);
+    const long = `${'n'.repeat(196)}.txt`;
+    writeFileSync(join(up, long), 'long');
+    writeFileSync(join(up, 'naïve ünïcødé 文件.txt'), 'unicode');
+    writeFileSync(join(up, 'empty'), '');
+    mkdirSync(join(up, 'empty-dir'));
+    writeFileSync(join(up, 'script.sh'), '#!/bin/sh\necho ok\n');
+    chmodSync(join(up, 'script.sh'), 0o750);
+    utimesSync(join(up, 'script.sh'), new Date('2020-01-02T03:04:05.678Z'), new Date('2020-01-02T03:04:05.678Z'));
+    symlinkSync('script.sh', join(up, 'link'));
+    expect((await rb('sync', 'myrb', up, '--remote', 'rt', '--direction', 'up')).code).toBe(0);
+    expect((await rb('myrb', 'sha256sum', '/data/rt/big.bin')).stdout.split(' ')[0]).toBe(sha(big));
+    expect((await rb('myrb', '/data/rt/link')).stdout).toBe('ok\n');
+
+    const down = folder();
+    const r = await rb('sync', 'myrb', down, '--remote', 'rt', '--direction', 'down');
+    expect(r.code, r.stderr).toBe(0);
+    expect(sha(readFileSync(join(down, 'big.bin')))).toBe(sha(big));
+    expect(readFileSync(join(down, long), 'utf8')).toBe('long');
+    expect(readFileSync(join(down, 'naïve ünïcødé 文件.txt'), 'utf8')).toBe('unicode');
+    expect(statSync(join(down, 'empty')).size).toBe(0);
+    expect(statSync(join(down, 'empty-dir')).isDirectory()).toBe(true);
+    expect(statSync(join(down, 'script.sh')).mode & 0o7777).toBe(0o750);
+    expect(statSync(join(down, 'script.sh')).mtime.toISOString()).toBe('2020-01-02T03:04:05.678Z');
+    expect(lstatSync(join(down, 'link')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(down, 'link'))).toBe('script.sh');
+  });
+});
+
+describe('a sync killed midway', () => {
+  it('run again, ends with both sides identical', async () => {
+    const here = folder();
+    for (let i = 0; i < 20; i++) writeFileSync(join(here, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
+    const run = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'killed'], { env });
+    // Kill it once the upload is under way: some files have arrived, not all.
+    const arrived = async () => Number((await rb('myrb', 'sh', '-c', 'ls /data/killed 2>/dev/null | grep -c part-')).stdout.trim() || 0);
+    await waitFor('the upload under way', 60_000, async () => (await arrived()) > 0);
+    process.kill(run.pid, 'SIGKILL');
+    await run.done;
+    const before = await arrived();
+    console.log(`killed with ${before} of 20 files arrived`);
+    expect(before).toBeLessThan(20);
+    const again = await rb('sync', 'myrb', here, '--remote', 'killed');
+    expect(again.code, again.stderr).toBe(0);
+    const local = readdirSync(here).sort().map((f) => `${sha(readFileSync(join(here, f)))}  /data/killed/${f}`);
+    const remote = await rb('myrb', 'sh', '-c', 'cd /data/killed && ls -A && sha256sum /data/killed/*');
+    expect(remote.stdout.split('\n').filter((l) => l.includes('  /')).sort()).toEqual(local.sort());
+    expect(remote.stdout).not.toContain('.runbox-tmp-');
+  });
+});
