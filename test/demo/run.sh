@@ -33,8 +33,9 @@ kubectl wait --for=delete pod -l runbox.dev/env=myrb --timeout=60s >/dev/null 2>
 step runbox --create myrb --image $image
 step kubectl get "pod,deployment"
 step runbox myrb hostname
-step runbox myrb touch /data/my_file
-echo "(the seed's runbox --sync_before --localpath . myrb ls /data comes with the sync issue)"
+work=$(mktemp -d)
+(cd "$work" && touch my_file && printf '\n%s$ cd %s; touch my_file%s\n' "$bold" "$work" "$plain")
+step sh -c "cd $work && node $PWD/bin/runbox.js --sync_before --localpath . myrb ls /data"
 step kubectl scale --replicas 0 deployment myrb
 kubectl wait --for=delete pod -l runbox.dev/env=myrb --timeout=60s >/dev/null
 step kubectl get "pod,deployment"
