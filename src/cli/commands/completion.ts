@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { RunboxError } from '../../errors.ts';
 import type { CliContext } from '../context.ts';
 
-const SUBS = 'create run shell list status resize usage stop delete completion help';
+const SUBS = 'create run shell list status resize usage stop delete sync config doctor completion help';
 const GLOBALS = '--context --namespace -n --kubeconfig --verbose -v --output -o';
 
 // Environment names come from `runbox list -o json`, so they follow --context and -n.
@@ -13,10 +13,10 @@ _runbox() {
     COMPREPLY=( $(compgen -W "${SUBS} --create --list --delete --kill $(_runbox_envs)" -- "$cur") ); return
   fi
   case "$prev" in
-    run|shell|status|resize|usage|delete|rm|stop|--create|--delete|-c|-d|--kill|-k) COMPREPLY=( $(compgen -W "$(_runbox_envs)" -- "$cur") ); return;;
+    run|shell|status|resize|usage|delete|rm|stop|sync|--create|--delete|-c|-d|--kill|-k) COMPREPLY=( $(compgen -W "$(_runbox_envs)" -- "$cur") ); return;;
     completion) COMPREPLY=( $(compgen -W "bash zsh" -- "$cur") ); return;;
   esac
-  COMPREPLY=( $(compgen -W "${GLOBALS} --image --allocate --volume-size --storage-class --node-selector --gpu --sidecar-image --keep --timeout --yes --keep-volume --any-owner --all --all-namespaces --cpu --memory --usage --replace --since" -- "$cur") )
+  COMPREPLY=( $(compgen -W "${GLOBALS} --image --allocate --volume-size --storage-class --node-selector --gpu --sidecar-image --keep --timeout --yes --keep-volume --any-owner --all --all-namespaces --cpu --memory --usage --replace --since --sync --sync-before --sync-after --localpath --remotepath --tty --no-tty --remote --direction --dry-run --cluster" -- "$cur") )
 }
 _runbox_envs() { runbox list -o json 2>/dev/null | sed -n 's/^    "name": "\\(.*\\)",$/\\1/p'; }
 complete -o default -F _runbox runbox
@@ -31,7 +31,7 @@ _runbox() {
   envs=(\${(f)"$(runbox list -o json 2>/dev/null | sed -n 's/^    "name": "\\(.*\\)",$/\\1/p')"})
   if (( CURRENT == 2 )); then
     compadd -- $subs $envs --create --list --delete --kill
-  elif [[ \${words[CURRENT-1]} == (run|shell|delete|rm|stop|--create|--delete|--kill) ]]; then
+  elif [[ \${words[CURRENT-1]} == (run|shell|delete|rm|stop|sync|--create|--delete|--kill) ]]; then
     compadd -- $envs
   else
     _files
