@@ -7,7 +7,6 @@ import { RunboxError } from '../errors.ts';
 import { configOverrides } from './config-overrides.ts';
 import { laptopCache, type CliContext } from './context.ts';
 import { sidecarSource } from './sidecar-source.ts';
-import { SyncState } from './sync-state.ts';
 
 /** A remote path as given (relative ones are under /data), or every problem with it. */
 export function remotePathProblems(remote: string): { path?: string; problems: string[] } {
@@ -30,7 +29,8 @@ export async function syncWithState(
   } catch (err) {
     throw new RunboxError(`the local folder ${req.local} does not exist`, { cause: err, hint: 'create it, or pass another folder' });
   }
-  const { syncEnv } = await import('../env/sync/sync-env.ts');
+  // Off the hot path: a plain `runbox NAME CMD` loads none of the sync code.
+  const [{ syncEnv }, { SyncState }] = await Promise.all([import('../env/sync/sync-env.ts'), import('./sync-state.ts')]);
   const state = new SyncState(ctx.io.cacheDir, `${deps.kube.server} ${deps.kube.namespace} ${req.name} ${req.remotePath} ${localRoot}`, deps.notice);
   const cache = laptopCache(ctx, deps, req.name);
   const { report, pod } = await syncEnv(deps, {

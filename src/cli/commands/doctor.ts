@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { allOk, checkJson, checkLine } from '../../env/doctor/checks.ts';
 import { configOverrides } from '../config-overrides.ts';
 import { envDeps, outputFormat, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
@@ -7,7 +6,10 @@ export function doctorCommand(ctx: CliContext): Command {
   return withGlobals(new Command('doctor'))
     .description('check that the current context can run runbox environments: API server, resize, storage, permissions, Node image')
     .action(async (o: GlobalOptions) => {
-      const { runDoctor } = await import('../../env/doctor/run.ts');
+      const [{ runDoctor }, { allOk, checkJson, checkLine }] = await Promise.all([
+        import('../../env/doctor/run.ts'),
+        import('../../env/doctor/checks.ts'),
+      ]);
       const results = await runDoctor(await envDeps(ctx, o, { quiet: true }), { overrides: configOverrides(ctx.io.env, {}) });
       await ctx.progress?.close(); // the spinner is gone before the lines come
       const json = outputFormat(o) === 'json';
