@@ -46,7 +46,6 @@ export function withQuery(path: string, query: Record<string, string | undefined
 
 export const NODES_PATH = '/api/v1/nodes';
 export const nodePath = (name: string): string => `${NODES_PATH}/${seg(name)}`;
-export const namespacePath = (name: string): string => `/api/v1/namespaces/${seg(name)}`;
 export const SELF_SUBJECT_REVIEW_PATH = '/apis/authentication.k8s.io/v1/selfsubjectreviews';
 export const SELF_SUBJECT_ACCESS_REVIEW_PATH = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';
 export const CORE_DISCOVERY_PATH = '/api/v1';

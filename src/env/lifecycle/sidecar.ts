@@ -29,14 +29,13 @@ const VOLUME = 'runbox-sidecar';
 export const SIDECAR_RESOURCES = { cpu: '50m', memory: '96Mi' };
 /** The sidecar at work (a sync): given in place only while it works. */
 export const SIDECAR_WORKING = { cpu: '1', memory: '512Mi' };
-const RESOURCES = SIDECAR_RESOURCES;
 
 /** The sidecar container and its volume for a pod template. */
 export function sidecarSpec(source: SidecarSource): { container: Container; volumes: Volume[] } {
   const common = {
     name: SIDECAR,
     env: [{ name: SIDECAR_PORT_VARIABLE, value: String(SIDECAR_PORT) }],
-    resources: { requests: RESOURCES, limits: RESOURCES },
+    resources: { requests: SIDECAR_RESOURCES, limits: SIDECAR_RESOURCES },
     readinessProbe: { httpGet: { path: SIDECAR_ENDPOINT.health, port: SIDECAR_PORT }, periodSeconds: 2, failureThreshold: 3 },
   };
   if (source.kind === 'image') return { container: { ...common, image: source.image }, volumes: [] };
