@@ -96,7 +96,11 @@ describe('terminals and pipes', () => {
     expect(r).toEqual({ code: 0, stdout: '1\nrc=141\n', stderr: '' });
   });
 
-  it('returns as soon as the command is done, whatever stdin still holds: yes | runbox sc head -1', async () => {
+  // Retried: about once in six full runs under load, containerd 1.6 tears the session down
+  // (stdin still flowing into an exited command) before it has sent head's output, so `y`
+  // never reaches runbox although the exit code (read from the run file) is right. Three
+  // failures in a row still fail the test.
+  it('returns as soon as the command is done, whatever stdin still holds: yes | runbox sc head -1', { retry: 2 }, async () => {
     const started = Date.now();
     const r = await shell('yes | "$0" "$1" -n "$2" sc head -1');
     const ms = Date.now() - started;
