@@ -2,6 +2,8 @@ import type { Progress } from '../env/deps.ts';
 import { colorEnabled, type CliIo } from './io.ts';
 
 export interface ClosableProgress extends Progress {
+  /** A figure that changes fast (bytes moved): redrawn on a terminal, left out elsewhere. */
+  meter(text: string): void;
   /** Waits until anything drawn is cleared away. */
   close(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export function makeProgress(io: CliIo, opts: { quiet: boolean }): ClosableProgr
         if (!opts.quiet && text) io.stderr.write(`${text}\n`);
       },
       fail() {},
+      meter() {},
       close: async () => {},
     };
   }
@@ -43,6 +46,9 @@ export function makeProgress(io: CliIo, opts: { quiet: boolean }): ClosableProgr
       final = t;
       if (view) void view.then((v) => v?.stop(t));
       else if (t) io.stderr.write(`${t}\n`);
+    },
+    meter(t) {
+      if (!finished) this.step(t);
     },
     fail() {
       finished = true;

@@ -6,7 +6,9 @@ import type { Direction, SyncReport } from '../env/sync/session.ts';
 import { RunboxError } from '../errors.ts';
 import { configOverrides } from './config-overrides.ts';
 import { laptopCache, type CliContext } from './context.ts';
+import { makeProgress } from './progress.ts';
 import { sidecarSource } from './sidecar-source.ts';
+import { transferMeter } from './transfer-meter.ts';
 
 /** A remote path as given (relative ones are under /data), or every problem with it. */
 export function remotePathProblems(remote: string): { path?: string; problems: string[] } {
@@ -17,40 +19,119 @@ export function remotePathProblems(remote: string): { path?: string; problems: s
   return { path, problems: [] };
 }
 
-/** One sync with this laptop's last synced state of that pair, which it then updates. */
-export async function syncWithState(
-  ctx: CliContext,
-  deps: EnvDeps,
-  req: { name: string; local: string; remotePath: string; direction: Direction; dryRun: boolean; anyOwner: boolean; wakeTimeoutMs: number },
-): Promise<SyncReport> {
-  let localRoot: string;
+export interface SyncCliRequest {
+  name: string;
+  local: string;
+  remotePath: string;
+  direction: Direction;
+  dryRun: boolean;
+  anyOwner: boolean;
+  wakeTimeoutMs: number;
+}
+
+function localFolder(local: string): string {
   try {
-    localRoot = realpathSync(resolve(req.local));
+    return realpathSync(resolve(local));
   } catch (err) {
-    throw new RunboxError(`the local folder ${req.local} does not exist`, { cause: err, hint: 'create it, or pass another folder' });
+    throw new RunboxError(`the local folder ${local} does not exist`, { cause: err, hint: 'create it, or pass another folder' });
   }
+}
+
+/** What both a sync and a watch start from: the folder, its last synced state, the sidecar a wake brings. */
+async function syncSetup(ctx: CliContext, deps: EnvDeps, req: SyncCliRequest) {
+  const localRoot = localFolder(req.local);
   // Off the hot path: a plain `runbox NAME CMD` loads none of the sync code.
-  const [{ syncEnv }, { SyncState }] = await Promise.all([import('../env/sync/sync-env.ts'), import('./sync-state.ts')]);
+  const { SyncState } = await import('./sync-state.ts');
   const state = new SyncState(ctx.io.cacheDir, `${deps.kube.server} ${deps.kube.namespace} ${req.name} ${req.remotePath} ${localRoot}`, deps.notice);
+  const sidecar = async () => {
+    const { readClusterConfig } = await import('../env/config/cluster-config.ts');
+    return sidecarSource(await readClusterConfig(deps.kube, configOverrides(ctx.io.env, {})), ctx.io.env.RUNBOX_SIDECAR_IMAGE);
+  };
+  return { localRoot, state, sidecar };
+}
+
+/** One sync with this laptop's last synced state of that pair, which it then updates. */
+export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCliRequest): Promise<SyncReport> {
+  const [{ syncEnv }, { localRoot, state, sidecar }] = await Promise.all([import('../env/sync/sync-env.ts'), syncSetup(ctx, deps, req)]);
   const cache = laptopCache(ctx, deps, req.name);
-  const { report, pod } = await syncEnv(deps, {
-    name: req.name,
-    localRoot,
-    remotePath: req.remotePath,
-    direction: req.direction,
-    dryRun: req.dryRun,
-    base: state.read(),
-    remembered: cache.read().pod,
-    anyOwner: req.anyOwner,
-    wakeTimeoutMs: req.wakeTimeoutMs,
-    sidecar: async () => {
-      const { readClusterConfig } = await import('../env/config/cluster-config.ts');
-      return sidecarSource(await readClusterConfig(deps.kube, configOverrides(ctx.io.env, {})), ctx.io.env.RUNBOX_SIDECAR_IMAGE);
+  const meter = makeProgress(ctx.io, { quiet: true });
+  try {
+    const { report, pod } = await syncEnv(deps, {
+      name: req.name,
+      localRoot,
+      remotePath: req.remotePath,
+      direction: req.direction,
+      dryRun: req.dryRun,
+      base: state.read(),
+      remembered: cache.read().pod,
+      anyOwner: req.anyOwner,
+      wakeTimeoutMs: req.wakeTimeoutMs,
+      sidecar,
+      onTransfer: transferMeter((text) => meter.meter(text)),
+    });
+    cache.write({ pod });
+    if (!req.dryRun) state.write(report.state);
+    return report;
+  } finally {
+    await meter.close();
+  }
+}
+
+export interface WatchTotals {
+  rounds: number;
+  uploaded: number;
+  downloaded: number;
+  deletedLocal: number;
+  deletedRemote: number;
+  conflicts: number;
+  refused: number;
+}
+
+/**
+ * `sync --watch`: rounds until Ctrl-C, each stored as the new last synced
+ * state; a line per round that changed something (on stderr, or a JSON
+ * object per line on stdout with -o json).
+ */
+export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCliRequest, out: { json: boolean; where: string }): Promise<WatchTotals> {
+  const [{ watchEnv }, { localRoot, state, sidecar }] = await Promise.all([import('../env/sync/watch-env.ts'), syncSetup(ctx, deps, req)]);
+  const totals: WatchTotals = { rounds: 0, uploaded: 0, downloaded: 0, deletedLocal: 0, deletedRemote: 0, conflicts: 0, refused: 0 };
+  let meter = makeProgress(ctx.io, { quiet: true });
+  let announced = false;
+  await watchEnv(
+    deps,
+    { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, base: state.read(), anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
+    {
+      synced(report) {
+        state.write(report.state);
+        totals.rounds += 1;
+        totals.uploaded += report.uploaded;
+        totals.downloaded += report.downloaded;
+        totals.deletedLocal += report.deletedLocal;
+        totals.deletedRemote += report.deletedRemote;
+        totals.conflicts += report.conflicts.length;
+        totals.refused += report.refused.length;
+        const changed = report.uploaded + report.downloaded + report.deletedLocal + report.deletedRemote + report.conflicts.length + report.refused.length > 0;
+        void meter.close();
+        meter = makeProgress(ctx.io, { quiet: true });
+        if (!changed && announced) return;
+        if (out.json) {
+          const { state: _state, actions: _actions, ...rest } = report;
+          ctx.io.stdout.write(`${JSON.stringify({ time: deps.clock.now().toISOString(), ...rest })}\n`);
+        } else {
+          ctx.io.stderr.write(`${syncSummary(report, out.where)}\n`);
+        }
+      },
+      connected() {
+        if (!announced) ctx.io.stderr.write(`watching ${out.where}; Ctrl-C to stop\n`);
+        else deps.notice(`${req.name} is back; caught up`);
+        announced = true;
+      },
+      waiting: (why) => deps.notice(why),
+      transfer: transferMeter((text) => meter.meter(text)),
     },
-  });
-  cache.write({ pod });
-  if (!req.dryRun) state.write(report.state);
-  return report;
+  );
+  await meter.close();
+  return totals;
 }
 
 /** The one summary line of a sync. */

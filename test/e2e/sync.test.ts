@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from './support/cluster.ts';
 import { BUSYBOX, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
-import { RUNBOX, laptopEnv, runProgram, runbox, startRunbox } from './support/cli.ts';
+import { RUNBOX, kubectl, laptopEnv, runProgram, runbox, startRunbox } from './support/cli.ts';
 
 // runbox sync through the sidecar's agent over the exec websocket, on the
 // dev cluster: the seed's flags, three-way deletes and conflicts, what a
@@ -131,5 +131,52 @@ describe('a sync killed midway', () => {
     const remote = await rb('myrb', 'sh', '-c', 'cd /data/killed && ls -A && sha256sum /data/killed/*');
     expect(remote.stdout.split('\n').filter((l) => l.includes('  /')).sort()).toEqual(local.sort());
     expect(remote.stdout).not.toContain('.runbox-tmp-');
+  });
+});
+
+describe('runbox sync --watch', () => {
+  const agents = async () => {
+    const pod = (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const procs = await kubectl(['-n', ns, 'exec', pod, '-c', 'sidecar', '--', 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline 2>/dev/null; echo; done']);
+    return procs.stdout.split('\n').filter((l) => l.includes('runbox-agent sync')).length;
+  };
+  /** Milliseconds until `check` holds, polling; fails past `ms`. */
+  const within = async (ms: number, what: string, check: () => Promise<boolean> | boolean) => {
+    const t0 = Date.now();
+    await waitFor(what, ms, async () => (await check()) || undefined);
+    return Date.now() - t0;
+  };
+
+  it('carries a local edit up and a remote one down within 2 s, waits through a stop, catches up after a wake, stops on Ctrl-C', async () => {
+    const here = folder();
+    writeFileSync(join(here, 'start.txt'), 'start');
+    const watch = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'watched', '--watch'], { env });
+    await watch.output(/watching .*Ctrl-C to stop/, 'stderr');
+    expect((await rb('myrb', 'cat', '/data/watched/start.txt')).stdout).toBe('start');
+    expect(await agents()).toBe(1);
+
+    writeFileSync(join(here, 'up.txt'), 'edited on the laptop');
+    const up = await within(2000, 'the local edit in the environment', async () => (await rb('myrb', 'cat', '/data/watched/up.txt')).stdout === 'edited on the laptop');
+    expect((await rb('myrb', 'sh', '-c', 'echo edited in the environment > /data/watched/down.txt')).code).toBe(0);
+    const down = await within(2000, 'the remote edit on the laptop', () => existsSync(join(here, 'down.txt')) && readFileSync(join(here, 'down.txt'), 'utf8') === 'edited in the environment\n');
+    console.log(`watch: local edit up in ${up} ms (as seen by polling runbox cat), remote edit down in ${down} ms`);
+
+    expect((await rb('stop', 'myrb')).code).toBe(0);
+    await watch.output(/myrb is asleep; the watch resumes when a command wakes it/, 'stderr');
+    writeFileSync(join(here, 'while-asleep.txt'), 'written while it slept');
+    await new Promise((r) => setTimeout(r, 3000));
+    const replicas = await kubectl(['-n', ns, 'get', 'deployment', 'myrb', '-o', 'jsonpath={.spec.replicas}']);
+    expect(replicas.stdout).toBe('0'); // the watch did not wake it
+
+    expect((await rb('myrb', 'true')).code).toBe(0); // the next command wakes it
+    await watch.output(/myrb is back; caught up/, 'stderr');
+    expect((await rb('myrb', 'cat', '/data/watched/while-asleep.txt')).stdout).toBe('written while it slept');
+
+    process.kill(watch.pid, 'SIGINT');
+    const end = await watch.done;
+    expect(end.code).toBe(130);
+    expect(end.stderr).toMatch(/watch stopped after \d+ rounds: \d+ up, \d+ down/);
+    expect(end.stderr).not.toContain('runbox: interrupted');
+    await within(5000, 'the agent gone from the sidecar', async () => (await agents()) === 0);
   });
 });

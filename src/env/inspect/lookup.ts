@@ -13,7 +13,7 @@ export async function readEnv(kube: KubeTarget, name: string): Promise<Deploymen
   try {
     dep = await callJson<Deployment>(kube, { method: 'GET', path: objectPath('deployments', kube.namespace, name) });
   } catch (err) {
-    if (httpStatusOf(err) === 404) throw notFound(name, kube.namespace);
+    if (httpStatusOf(err) === 404) throw notFound(name, kube.namespace, err);
     throw apiError(err, `reading environment ${name}`, kube.server);
   }
   if (dep.metadata?.labels?.[LABEL_MANAGED_BY] !== MANAGED_BY) {
@@ -22,8 +22,9 @@ export async function readEnv(kube: KubeTarget, name: string): Promise<Deploymen
   return dep;
 }
 
-function notFound(name: string, namespace: string): RunboxError {
+function notFound(name: string, namespace: string, cause: unknown): RunboxError {
   return new RunboxError(`environment ${name} not found in namespace ${namespace}`, {
+    cause,
     hint: `create it with: runbox create ${name} --image IMAGE (or check -n/--context)`,
   });
 }

@@ -29,6 +29,8 @@ const VOLUME = 'runbox-sidecar';
 export const SIDECAR_RESOURCES = { cpu: '50m', memory: '96Mi' };
 /** The sidecar at work (a sync): given in place only while it works. */
 export const SIDECAR_WORKING = { cpu: '1', memory: '512Mi' };
+/** The sidecar between the rounds of a `sync --watch`: its agent holds an inotify watch of the folder. */
+export const SIDECAR_WATCHING = { cpu: '250m', memory: '256Mi' };
 
 /** The sidecar container and its volume for a pod template. */
 export function sidecarSpec(source: SidecarSource): { container: Container; volumes: Volume[] } {

@@ -1,4 +1,5 @@
 import { rename } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
 import { RunboxError } from '../../errors.ts';
 import type { SyncRequest } from './agent.ts';
 import { pack, removeEntries, unpack, type Problem } from './archive.ts';
@@ -36,6 +37,33 @@ export interface SyncOptions {
   direction: Direction;
   dryRun: boolean;
   now: Date;
+  /** Called before each read of the local folder (a watch lowers its change flag there). */
+  onLocalRead?: (() => void) | undefined;
+  /** Bytes moved so far in one direction, out of the planned total. */
+  onTransfer?: ((t: Transfer) => void) | undefined;
+}
+
+export interface Transfer {
+  direction: 'up' | 'down';
+  files: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+/** Counts what flows through, for progress. */
+function counted(source: Readable, files: Entry[], direction: Transfer['direction'], report: SyncOptions['onTransfer']): Readable {
+  if (!report) return source;
+  const totalBytes = files.reduce((n, e) => n + e.size, 0);
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      report({ direction, files: files.length, bytes: Math.min(bytes, totalBytes), totalBytes });
+      done(null, chunk);
+    },
+  });
+  source.on('error', (err) => meter.destroy(err));
+  return source.pipe(meter);
 }
 
 async function ask<T>(chan: FrameChannel, req: SyncRequest): Promise<T> {
@@ -52,6 +80,7 @@ async function remoteManifest(chan: FrameChannel, previous: Manifest | undefined
 
 export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<SyncReport> {
   const ignore = await readIgnoreRules(opts.localRoot);
+  opts.onLocalRead?.();
   const [local, remote] = await Promise.all([
     readManifest(opts.localRoot, { ignore, previous: opts.base }),
     remoteManifest(chan, opts.base),
@@ -92,7 +121,7 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   if (copies.local.length > 0) {
     const stream = pack(opts.localRoot, copies.local);
     await chan.sendJson({ op: 'receive' } satisfies SyncRequest);
-    await chan.sendStream(stream);
+    await chan.sendStream(counted(stream, copies.local, 'up', opts.onTransfer));
     const answer = await chan.nextJson<{ written: number; refused: Problem[]; error?: string }>();
     if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
     report.uploaded = answer.written;
@@ -100,13 +129,14 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   }
   if (copies.remote.length > 0) {
     await chan.sendJson({ op: 'send', entries: copies.remote } satisfies SyncRequest);
-    const result = await unpack(opts.localRoot, chan.receiveStream());
+    const result = await unpack(opts.localRoot, counted(chan.receiveStream(), copies.remote, 'down', opts.onTransfer));
     const answer = await chan.nextJson<{ skipped: Problem[]; error?: string }>();
     if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
     report.downloaded = result.written.length;
     report.refused.push(...result.refused, ...answer.skipped);
   }
   // The new base: what both sides now hold alike (read again: the truth, not the plan).
+  opts.onLocalRead?.();
   const [localAfter, remoteAfter] = await Promise.all([
     readManifest(opts.localRoot, { ignore, previous: local }),
     remoteManifest(chan, remote),

@@ -1,13 +1,9 @@
-import { PassThrough, Writable } from 'node:stream';
 import { SIDECAR } from '../../contract/names.ts';
-import { AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT } from '../../contract/sidecar.ts';
-import { RunboxError } from '../../errors.ts';
-import { execInPod } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
 import { inReadyPod } from '../exec/ready-pod.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WORKING, resizeSidecar, type SidecarSource } from '../lifecycle/sidecar.ts';
-import { frameChannel } from './frames.ts';
-import { endSync, syncOnce, type Direction, type SyncReport } from './session.ts';
+import { openAgent } from './agent-session.ts';
+import { endSync, syncOnce, type Direction, type SyncReport, type Transfer } from './session.ts';
 import type { Manifest } from './types.ts';
 
 export interface SyncEnvRequest {
@@ -23,6 +19,7 @@ export interface SyncEnvRequest {
   anyOwner: boolean;
   wakeTimeoutMs: number;
   sidecar?: (() => Promise<SidecarSource>) | undefined;
+  onTransfer?: ((t: Transfer) => void) | undefined;
 }
 
 /**
@@ -48,41 +45,14 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
 }
 
 async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string): Promise<SyncReport> {
-  const toAgent = new PassThrough();
-  const fromAgent = new PassThrough();
-  const errors: Buffer[] = [];
-  const exec = execInPod({
-    target: deps.kube,
-    pod,
-    container: SIDECAR,
-    command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, 'sync', req.remotePath],
-    stdin: toAgent,
-    stdout: fromAgent,
-    stderr: new Writable({ write: (c: Buffer, _e, done) => (errors.push(c), done()) }),
-    signal: deps.signal,
-  }).then(
-    (code) => {
-      fromAgent.end();
-      return code;
-    },
-    (err: unknown) => {
-      fromAgent.destroy(err as Error);
-      throw err;
-    },
-  );
-  const chan = frameChannel(fromAgent, toAgent);
+  const agent = openAgent(deps, { env: req.name, pod, remotePath: req.remotePath });
   let report: SyncReport;
   try {
-    report = await syncOnce(chan, { localRoot: req.localRoot, base: req.base, direction: req.direction, dryRun: req.dryRun, now: deps.clock.now() });
-    await endSync(chan);
+    report = await syncOnce(agent.chan, { localRoot: req.localRoot, base: req.base, direction: req.direction, dryRun: req.dryRun, now: deps.clock.now(), onTransfer: req.onTransfer });
+    await endSync(agent.chan);
   } catch (err) {
-    // A session that never started (stale pod, refused upgrade) says so as the exec's own error.
-    await exec;
-    const agentSaid = Buffer.concat(errors).toString().trim();
-    throw err instanceof RunboxError ? err : new RunboxError(`syncing with ${req.name} failed: ${(err as Error).message}${agentSaid ? ` (${agentSaid})` : ''}`, { cause: err });
+    throw await agent.failed(err);
   }
-  toAgent.end();
-  const code = await exec;
-  if (code !== 0) throw new RunboxError(`the sync agent of ${req.name} exited ${code}: ${Buffer.concat(errors).toString().trim()}`);
+  await agent.finish();
   return report;
 }
