@@ -13,11 +13,13 @@ if (agent >= 0) {
     console.error(`runbox sidecar: unknown agent ${kind ?? ''}`);
     process.exit(2);
   }
-  const [{ serveSync }, { frameChannel }] = await Promise.all([
+  const [{ serveSync }, { frameChannel, keepAlive }] = await Promise.all([
     import('../src/env/sync/agent.ts'),
     import('../src/env/sync/frames.ts'),
   ]);
-  await serveSync(frameChannel(process.stdin, process.stdout), root);
+  const chan = frameChannel(process.stdin, process.stdout);
+  keepAlive(chan);
+  await serveSync(chan, root);
   process.exit(0);
 }
 

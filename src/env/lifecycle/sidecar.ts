@@ -25,12 +25,19 @@ export type SidecarSource =
   | { kind: 'image'; image: string };
 
 const VOLUME = 'runbox-sidecar';
-/** The sidecar at rest: small, since every environment pays for it. */
-export const SIDECAR_RESOURCES = { cpu: '50m', memory: '96Mi' };
+/**
+ * The sidecar's size. Only its CPU changes in place, up while it works (a
+ * sync, a snapshot) and back afterwards. Its memory stays put: the kubelet
+ * refuses to lower a limit below the container's usage, and usage counts the
+ * page cache of every file the agent wrote, so a memory boost could never be
+ * taken back. 256Mi holds the server (~45 MB), one agent and its page cache.
+ */
+const SIDECAR_MEMORY = '256Mi';
+export const SIDECAR_RESOURCES = { cpu: '50m', memory: SIDECAR_MEMORY };
 /** The sidecar at work (a sync): given in place only while it works. */
-export const SIDECAR_WORKING = { cpu: '1', memory: '512Mi' };
+export const SIDECAR_WORKING = { cpu: '1', memory: SIDECAR_MEMORY };
 /** The sidecar between the rounds of a `sync --watch`: its agent holds an inotify watch of the folder. */
-export const SIDECAR_WATCHING = { cpu: '250m', memory: '256Mi' };
+export const SIDECAR_WATCHING = { cpu: '250m', memory: SIDECAR_MEMORY };
 
 /** The sidecar container and its volume for a pod template. */
 export function sidecarSpec(source: SidecarSource): { container: Container; volumes: Volume[] } {

@@ -2,9 +2,22 @@ import { PassThrough, Writable } from 'node:stream';
 import { SIDECAR } from '../../contract/names.ts';
 import { AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT } from '../../contract/sidecar.ts';
 import { RunboxError } from '../../errors.ts';
-import { execInPod } from '../../kube/exec-socket.ts';
+import { ExecConnectionLostError, execInPod } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
-import { frameChannel, type FrameChannel } from './frames.ts';
+import { PING_EVERY_MS, frameChannel, type FrameChannel } from './frames.ts';
+
+/** An agent that pings and then falls silent this long is dead (killed, out of memory, its pod gone). */
+const SILENT_MS = 8 * PING_EVERY_MS;
+
+export class AgentSilentError extends RunboxError {}
+
+/** The agent's process ended in the middle of a sync. */
+function agentEnded(env: string, code: number, stderr: string): RunboxError {
+  const why = code === 137 ? ' (killed: out of memory, or the pod is going away)' : '';
+  return new RunboxError(`the sync agent in ${env}'s sidecar ended with exit code ${code}${why}${stderr ? `: ${stderr}` : ''}`, {
+    hint: 'run the sync again: it picks up where this one stopped',
+  });
+}
 
 /*
  * One conversation with the sync agent of a pod: `node sidecar.mjs
@@ -29,6 +42,10 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
   const fromAgent = new PassThrough();
   const errors: Buffer[] = [];
   const said = () => Buffer.concat(errors).toString().trim();
+  const cut = new AbortController();
+  const outer = opts.signal ?? deps.signal;
+  const abort = () => cut.abort(outer?.reason);
+  outer?.addEventListener('abort', abort, { once: true });
   const exec = execInPod({
     target: deps.kube,
     pod: opts.pod,
@@ -37,30 +54,60 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
     stdin: toAgent,
     stdout: fromAgent,
     stderr: new Writable({ write: (c: Buffer, _e, done) => (errors.push(c), done()) }),
-    signal: opts.signal ?? deps.signal,
+    signal: cut.signal,
   }).then(
     (code) => {
       fromAgent.end();
+      // A sender waiting for room must learn that nobody reads any more.
+      if (!toAgent.writableEnded) toAgent.destroy(agentEnded(opts.env, code, said()));
       return code;
     },
     (err: unknown) => {
       fromAgent.destroy(err as Error);
+      toAgent.destroy(err as Error);
       throw err;
     },
   );
+  const chan = frameChannel(fromAgent, toAgent);
+  const watchdog = setInterval(() => {
+    const heard = chan.lastHeard();
+    if (heard === undefined || Date.now() - heard < SILENT_MS) return;
+    const silent = new AgentSilentError(
+      `the sync agent in ${opts.env}'s sidecar has not answered for ${Math.round((Date.now() - heard) / 1000)} s (killed, or out of memory)`,
+      { hint: 'run the sync again: it picks up where this one stopped' },
+    );
+    fromAgent.destroy(silent);
+    cut.abort(silent);
+  }, PING_EVERY_MS);
+  watchdog.unref();
+  const ended = exec.finally(() => {
+    clearInterval(watchdog);
+    outer?.removeEventListener('abort', abort);
+  });
   // Observed here so that a failure is never unhandled while nobody awaits it yet.
-  exec.catch(() => {});
+  ended.catch(() => {});
   return {
-    chan: frameChannel(fromAgent, toAgent),
+    chan,
     async finish() {
       toAgent.end();
-      const code = await exec;
+      const code = await ended;
       if (code !== 0) throw new RunboxError(`the sync agent of ${opts.env} exited ${code}: ${said()}`);
     },
     async failed(err) {
       toAgent.end();
-      await exec;
+      if (cut.signal.reason instanceof AgentSilentError) return cut.signal.reason;
+      let code: number;
+      try {
+        code = await ended;
+      } catch (lost) {
+        if (!(lost instanceof ExecConnectionLostError)) throw lost;
+        return new RunboxError(`lost the connection to the sync agent in ${opts.env}'s sidecar (killed, out of memory, or its pod went away)`, {
+          cause: lost,
+          hint: 'run the sync again: it picks up where this one stopped',
+        });
+      }
       if (err instanceof RunboxError) return err;
+      if (code !== 0) return agentEnded(opts.env, code, said());
       const agentSaid = said();
       return new RunboxError(`syncing with ${opts.env} failed: ${(err as Error).message}${agentSaid ? ` (${agentSaid})` : ''}`, { cause: err });
     },

@@ -7,7 +7,7 @@
  * - Only files, directories and symlinks are written; hard links, devices,
  *   fifos and anything else are refused. A refused entry is drained, reported
  *   and never aborts the rest.
- * - A file is written to `.runbox-tmp-<random>` beside it (O_EXCL, so never
+ * - A file is written to a temp name (temp-name.ts) beside it (O_EXCL, so never
  *   through a link), gets its mode and mtime, and is renamed into place: an
  *   interrupted stream leaves the old file or the new one, and the temp files
  *   are removed before unpack rejects. (No fsync: this survives a cut stream or
@@ -21,7 +21,6 @@
  *   link; a directory replaces a file or link; a file or link is refused where
  *   a directory stands (deleting trees is removeEntries' job, not unpack's).
  */
-import { randomBytes } from 'node:crypto';
 import { chmod, lutimes, mkdir, open, rename, rm, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,16 +28,22 @@ import { extract as tarExtract, type ExtractEvents } from 'tar-stream';
 import { RunboxError } from '../../errors.ts';
 import { PAX_DISCARD, isPerEntry, mtimeMsOf, type PaxHeaders, type Problem } from './archive-format.ts';
 import { UnsafePathError, codeOf, lstatOrNull, resolveInside, safePath } from './safe-path.ts';
-import type { Entry } from './types.ts';
+import { tempName } from './temp-name.ts';
+import type { Entry, EntryType } from './types.ts';
 
 /** One entry of an extract: its header and a stream of its data. */
 type TarEntry = ExtractEvents['entry'][1];
 
-export const TEMP_PREFIX = '.runbox-tmp-';
 
 export interface UnpackOptions {
   /** Called as each entry is in place (directories last, once their mode and mtime are set). */
   onEntry?: (e: Entry) => void;
+  /**
+   * The entries asked for (path -> type): anything else the other side sends
+   * is refused, so it can write neither into an ignored folder nor over a
+   * file it was not asked for (which would bypass conflict detection).
+   */
+  expected?: ReadonlyMap<string, EntryType>;
 }
 
 export interface UnpackResult {
@@ -77,6 +82,9 @@ export async function unpack(root: string, tar: Readable, opts: UnpackOptions = 
   }
 }
 
+/** The tar types sync writes, as entry types. */
+const TAR_TYPES: Record<string, EntryType | undefined> = { file: 'file', directory: 'dir', symlink: 'symlink' };
+
 interface Pending {
   tmp: string;
   abs: string;
@@ -108,6 +116,8 @@ class Unpacker {
     const rel = safePath(h.name);
     if (rel === undefined) return this.refuse(t, h.name, 'not a safe relative path (absolute, "..", NUL or backslash)');
     const entry: Entry = { path: rel, type: 'file', size: 0, mode: (h.mode ?? 0) & 0o7777, mtimeMs: mtimeMsOf(h) };
+    const asked = this.opts.expected?.get(rel);
+    if (this.opts.expected && asked !== TAR_TYPES[String(h.type)]) return this.refuse(t, rel, asked ? `sent as a ${String(h.type)}, asked for a ${asked}` : 'not asked for');
     try {
       switch (h.type) {
         case 'file':
@@ -141,9 +151,17 @@ class Unpacker {
     const fh = await open(tmp, 'wx', 0o600);
     try {
       let size = 0;
+      let unsynced = 0;
       for await (const chunk of t as AsyncIterable<Buffer>) {
         await writeAll(fh, chunk);
         size += chunk.length;
+        unsynced += chunk.length;
+        // Dirty pages count against the container's memory limit, and cgroup v1 does not throttle
+        // writers per container: flushing as we go keeps a big file from getting the agent OOM-killed.
+        if (unsynced >= FLUSH_EVERY) {
+          await fh.datasync();
+          unsynced = 0;
+        }
       }
       if (size !== entry.size) throw new Error(`${entry.path}: got ${size} bytes of ${entry.size}`);
       await fh.chmod(entry.mode);
@@ -246,7 +264,7 @@ class Unpacker {
   }
 
   private tempBeside(abs: string): string {
-    const tmp = path.join(path.dirname(abs), TEMP_PREFIX + randomBytes(8).toString('hex'));
+    const tmp = path.join(path.dirname(abs), tempName());
     this.temps.add(tmp);
     return tmp;
   }
@@ -261,6 +279,8 @@ class Unpacker {
 async function drain(t: TarEntry): Promise<void> {
   for await (const chunk of t as AsyncIterable<Buffer>) void chunk;
 }
+
+const FLUSH_EVERY = 16 * 1024 * 1024;
 
 async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
   for (let off = 0; off < chunk.length; ) {

@@ -4,9 +4,13 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
  * The sync protocol's framing, over any byte stream (the exec websocket's
  * stdin and stdout): length-prefixed frames, so it never needs end-of-stdin
  * (v4 exec has none). A frame: u32 length of what follows, u8 kind, payload.
+ *
+ * The agent also sends a `ping` frame every few seconds while it lives: an
+ * exec whose process died does not always end (containerd keeps the session
+ * while stdin is backed up), so silence is how the laptop tells.
  */
 
-export const FrameKind = { json: 1, data: 2, end: 3 } as const;
+export const FrameKind = { json: 1, data: 2, end: 3, ping: 4 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
 export interface Frame {
@@ -53,6 +57,19 @@ export interface FrameChannel {
   sendStream(source: Readable): Promise<void>;
   /** The data frames up to the next end frame, as a stream. */
   receiveStream(): Readable;
+  /** When the other side was last heard from, once it has sent a ping (older agents never do). */
+  lastHeard(): number | undefined;
+}
+
+export const PING_EVERY_MS = 2000;
+
+/** Pings the other side, first at once (so that it knows to expect pings), until the returned stop is called. */
+export function keepAlive(chan: FrameChannel): () => void {
+  const ping = () => void chan.send(FrameKind.ping, Buffer.alloc(0)).catch(() => {});
+  ping();
+  const timer = setInterval(ping, PING_EVERY_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export function frameChannel(input: Readable, output: Writable): FrameChannel {
@@ -60,13 +77,18 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
   const queue: Frame[] = [];
   const waiting: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
   let failure: Error | undefined;
+  let heard: number | undefined;
   const deliver = () => {
     while (queue.length > 0 && waiting.length > 0) waiting.shift()!.resolve(queue.shift()!);
     if (failure) for (const w of waiting.splice(0)) w.reject(failure);
   };
   input.on('data', (chunk: Buffer) => {
     try {
-      queue.push(...decoder.push(chunk));
+      for (const frame of decoder.push(chunk)) {
+        if (frame.kind === FrameKind.ping) heard = Date.now();
+        else queue.push(frame);
+      }
+      if (heard !== undefined) heard = Date.now();
     } catch (err) {
       failure = err as Error;
     }
@@ -101,6 +123,7 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
       waiting.push({ resolve, reject });
     });
   const channel: FrameChannel = {
+    lastHeard: () => heard,
     send,
     sendJson: (value) => send(FrameKind.json, Buffer.from(JSON.stringify(value))),
     next,

@@ -1,12 +1,12 @@
 import { SIDECAR } from '../../contract/names.ts';
 import { RunboxError, httpStatusOf } from '../../errors.ts';
-import { ExecUpgradeError } from '../../kube/exec-socket.ts';
+import { ExecConnectionLostError, ExecUpgradeError } from '../../kube/exec-socket.ts';
 import { silentProgress, type EnvDeps } from '../deps.ts';
 import { readyPod } from '../exec/ready-pod.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WATCHING, SIDECAR_WORKING, resizeSidecar } from '../lifecycle/sidecar.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
-import { openAgent } from './agent-session.ts';
+import { AgentSilentError, openAgent } from './agent-session.ts';
 import type { SyncRequest } from './agent.ts';
 import { watchLocal, type LocalWatch } from './local-watch.ts';
 import { syncOnce, type SyncReport, type Transfer } from './session.ts';
@@ -46,6 +46,7 @@ export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: Watc
   await local.ready;
   let base = req.base;
   let failures = 0;
+  let retries = 0;
   let lastError: unknown;
   try {
     for (let first = true; !deps.signal?.aborted; first = false) {
@@ -56,6 +57,7 @@ export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: Watc
           base: () => base,
           synced: (report) => {
             failures = 0;
+            retries = 0;
             base = report.state;
             events.synced(report);
           },
@@ -66,11 +68,13 @@ export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: Watc
       } catch (err) {
         if (deps.signal?.aborted) return;
         if (fatal(err)) throw err;
-        failures += 1;
+        // A dropped network or a pod that went away is waited out; an agent that keeps failing is not.
+        if (!connectionLost(err)) failures += 1;
         lastError = err;
         if (failures >= MAX_FAILURES) throw err;
+        retries += 1;
         events.waiting(`lost the connection to ${req.name} (${(err as Error).message}); reconnecting`);
-        await pause(deps.signal, Math.min(1000 * 2 ** (failures - 1), 10_000));
+        await pause(deps.signal, Math.min(1000 * 2 ** (retries - 1), 10_000));
       }
     }
   } finally {
@@ -85,6 +89,18 @@ function fatal(err: unknown): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
     const status = httpStatusOf(e);
     if (status === 401 || status === 403 || status === 404) return true;
+  }
+  return false;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+
+/** The connection failed, not the agent: the network, the API server or the pod went away. */
+function connectionLost(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof ExecConnectionLostError || e instanceof AgentSilentError) return true;
+    if (NETWORK_CODES.has(String((e as { code?: unknown }).code))) return true;
+    if (/the other side of the sync (ended|closed) the conversation/.test((e as Error).message ?? '')) return true;
   }
   return false;
 }
@@ -109,7 +125,7 @@ async function awakePod(deps: EnvDeps, req: WatchEnvRequest, events: WatchEvents
   while (!deps.signal?.aborted) {
     try {
       const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
-      say((dep.spec?.replicas ?? 1) === 0 ? `${req.name} is asleep; the watch resumes when a command wakes it` : `waiting for ${req.name} to start`);
+      if ((dep.spec?.replicas ?? 1) === 0) say(`${req.name} is asleep; the watch resumes when a command wakes it`);
       const pod = await waitReady(deps.kube, req.name, { timeoutMs: 60_000, progress: silentProgress, signal: deps.signal, until: { container: SIDECAR } });
       return pod.metadata?.name;
     } catch (err) {
@@ -177,7 +193,7 @@ async function session(deps: EnvDeps, req: WatchEnvRequest, pod: string, local: 
       }
       clearTimeout(timer);
       if (stop.signal.aborted) return;
-      if (first === 'silent') throw new RunboxError(`the sync agent of ${req.name} has not answered for ${NO_ANSWER_MS / 1000} s`);
+      if (first === 'silent') throw new AgentSilentError(`the sync agent of ${req.name} has not answered for ${NO_ANSWER_MS / 1000} s`);
       if (first !== 'local') {
         const said = await answer;
         if (said.error) throw new RunboxError(`the environment's sync agent failed: ${said.error}`);
