@@ -7,4 +7,4 @@
 export type { Problem } from './archive-format.ts';
 export { pack, type PackStream } from './archive-pack.ts';
 export { removeEntries, type RemoveResult } from './archive-remove.ts';
-export { TEMP_PREFIX, unpack, type UnpackOptions, type UnpackResult } from './archive-unpack.ts';
+export { unpack, type UnpackOptions, type UnpackResult } from './archive-unpack.ts';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,16 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const brief = (m: Manifest) => [...m.values()].map((e) => `${e.type} ${e.path}`).sort();
 
 describe('readManifest', () => {
+  it('leaves out half-written temp files, and sweeps away those whose writer is gone', async () => {
+    const live = `.runbox-tmp-${process.pid}-0123456789abcdef`;
+    const dead = '.runbox-tmp-2147483646-0123456789abcdef'; // no such pid
+    await put({ 'a.txt': 'a', [`src/${live}`]: 'half', [`src/${dead}`]: 'half' }, Date.now());
+    const m = await readManifest(root, { ignore: nothing });
+    expect(brief(m)).toEqual(['dir src', 'file a.txt']);
+    expect(existsSync(path.join(root, 'src', live))).toBe(true);
+    expect(existsSync(path.join(root, 'src', dead))).toBe(false);
+  });
+
   it('records files, dirs, empty dirs and symlinks, without the root or the state folder', async () => {
     await put({ 'a.txt': 'hello', 'src/main.ts': 'x', 'src/deep/er.ts': 'yy', [`${STATE_DIR}/base.json`]: '{}', [`src/${STATE_DIR}`]: 'kept' });
     await mkdir(path.join(root, 'empty'));

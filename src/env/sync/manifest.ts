@@ -19,10 +19,11 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, stat } from 'node:fs/promises';
+import { lstat, open, readdir, readlink, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RunboxError } from '../../errors.ts';
 import { codeOf, safePath } from './safe-path.ts';
+import { abandoned, isTempName } from './temp-name.ts';
 import type { Entry, EntryType, Manifest } from './types.ts';
 
 /** The folder at the synced root where runbox keeps its own state; never synced. */
@@ -52,6 +53,8 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
 
   async function visit(rel: string, known: EntryType | undefined): Promise<void> {
     if (rel === STATE_DIR) return;
+    const base = rel.slice(rel.lastIndexOf('/') + 1);
+    if (isTempName(base)) return sweepTemp(rel, base);
     // readdir usually says what a name is: an ignored one then costs no lstat.
     if (known !== undefined && opts.ignore(rel, known === 'dir')) return;
     const st = await run(() => vanishes(lstat(abs(rel))));
@@ -77,6 +80,12 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
     }
     out.set(rel, entry);
     if (type === 'dir') await walk(rel);
+  }
+
+  /** A file half written by a sync that died is never part of the tree; once its writer is gone, it goes too. */
+  async function sweepTemp(rel: string, base: string): Promise<void> {
+    const st = await run(() => vanishes(lstat(abs(rel))));
+    if (st?.isFile() && abandoned(base, st.mtimeMs, Date.now())) await run(() => vanishes(unlink(abs(rel))));
   }
 
   async function walk(dir: string): Promise<void> {
@@ -131,13 +140,13 @@ export function manifestToJson(m: Manifest): string {
 }
 
 /** Reads manifestToJson's output back; throws a RunboxError if it is not that (the caller may then sync without a base). */
-export function manifestFromJson(text: string): Manifest {
-  const bad = (why: string) => new RunboxError(`The stored sync state is damaged: ${why}`);
+export function manifestFromJson(text: string, what = 'The stored sync state'): Manifest {
+  const bad = (why: string) => new RunboxError(`${what} is damaged: ${why}`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new RunboxError('The stored sync state is damaged: not JSON', { cause: err });
+    throw new RunboxError(`${what} is damaged: not JSON`, { cause: err });
   }
   if (!isRecord(doc) || doc.version !== JSON_VERSION || !Array.isArray(doc.entries)) {
     throw bad(`expected {"version":${JSON_VERSION},"entries":[...]}`);
