@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kube } from './support/cluster.ts';
-import { BUSYBOX, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
+import { BUSYBOX, KUBECONFIG, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
 import { RUNBOX, kubectl, laptopEnv, runProgram, runbox, startRunbox } from './support/cli.ts';
 
 // runbox sync through the sidecar's agent over the exec websocket, on the
@@ -134,6 +135,27 @@ describe('a sync killed midway', () => {
   });
 });
 
+describe('an agent killed midway', () => {
+  it('ends the sync with one line and exit 125, and the next sync finishes the job', async () => {
+    const here = folder();
+    for (let i = 0; i < 20; i++) writeFileSync(join(here, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
+    const run = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'agent-killed'], { env });
+    const pod = (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
+    const killAgent = 'for p in /proc/[0-9]*; do case "$(tr "\\0" " " < $p/cmdline)" in *"sidecar.mjs runbox-agent"*) kill -9 ${p#/proc/}; echo killed;; esac; done';
+    await waitFor('the upload under way', 60_000, async () => (await kubectl(['-n', ns, 'exec', pod, '-c', 'sidecar', '--', 'sh', '-c', 'ls -A /data/agent-killed 2>/dev/null | grep -q . && ' + killAgent])).stdout.includes('killed') || undefined);
+    const t0 = Date.now();
+    const end = await run.done;
+    console.log(`agent killed: the sync ended ${Date.now() - t0} ms later: ${end.stderr.trim()}`);
+    expect(end.code).toBe(125);
+    expect(end.stderr.trim().split('\n').at(-1)).toMatch(/^runbox: (the sync agent in myrb's sidecar (ended with exit code 137|has not answered for \d+ s)|lost the connection to the sync agent in myrb's sidecar) .*run the sync again: it picks up where this one stopped$/);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    const again = await rb('sync', 'myrb', here, '--remote', 'agent-killed');
+    expect(again.code, again.stderr).toBe(0);
+    const remote = await rb('myrb', 'sh', '-c', 'ls -A /data/agent-killed | wc -l');
+    expect(remote.stdout.trim()).toBe('20');
+  });
+});
+
 describe('runbox sync --watch', () => {
   const agents = async () => {
     const pod = (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
@@ -178,5 +200,42 @@ describe('runbox sync --watch', () => {
     expect(end.stderr).toMatch(/watch stopped after \d+ rounds: \d+ up, \d+ down/);
     expect(end.stderr).not.toContain('runbox: interrupted');
     await within(5000, 'the agent gone from the sidecar', async () => (await agents()) === 0);
+  });
+
+  it('rides out a network drop: reconnects and catches up with what changed meanwhile', async () => {
+    // The laptop reaches the API server through a TCP relay that the test cuts: a real drop, as the laptop sees it.
+    const upstream = new URL(readFileSync(KUBECONFIG, 'utf8').match(/server: (\S+)/)![1]!);
+    const sockets = new Set<Socket>();
+    const relay = createServer((client) => {
+      const server = connect(Number(upstream.port), upstream.hostname);
+      for (const s of [client, server]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(server).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    const port = (relay.address() as AddressInfo).port;
+    const relayed = join(folder(), 'kubeconfig');
+    writeFileSync(relayed, readFileSync(KUBECONFIG, 'utf8').replace(/server: \S+/, `server: https://127.0.0.1:${port}`));
+    const relayEnv = { ...env, KUBECONFIG: relayed };
+
+    const here = folder();
+    const watch = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'dropped', '--watch'], { env: relayEnv });
+    await watch.output(/watching .*Ctrl-C to stop/, 'stderr');
+    relay.close();
+    for (const s of sockets) s.destroy();
+    await watch.output(/lost the connection to myrb/, 'stderr');
+    writeFileSync(join(here, 'during-the-drop.txt'), 'written while the network was down');
+    expect((await rb('myrb', 'sh', '-c', 'echo remote during the drop > /data/dropped/remote.txt')).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+    await within(30_000, 'the local change in the environment after the drop', async () => (await rb('myrb', 'cat', '/data/dropped/during-the-drop.txt')).stdout === 'written while the network was down');
+    await within(5000, 'the remote change on the laptop after the drop', () => existsSync(join(here, 'remote.txt')));
+    process.kill(watch.pid, 'SIGINT');
+    expect((await watch.done).code).toBe(130);
+    relay.close();
+    for (const s of sockets) s.destroy();
   });
 });

@@ -77,6 +77,26 @@ describe('unpack refuses hostile archives', () => {
     expect(await readFile(path.join(root, 'real', 'ok'), 'utf8')).toBe('ok');
   });
 
+  it('with the list of entries asked for, refuses any other entry: nothing lands in an ignored folder or over a local-only file', async () => {
+    const { root } = await arena();
+    await mkdir(path.join(root, '.git', 'hooks'), { recursive: true });
+    await writeFile(path.join(root, 'mine.txt'), 'my local edit');
+    const expected = new Map([['a.txt', 'file' as const], ['d', 'dir' as const]]);
+    const got = await unpack(
+      root,
+      streamOf(await craftTar([file('a.txt', 'asked'), file('.git/hooks/post-checkout', 'evil'), file('mine.txt', 'overwritten'), file('d', 'a file, not the dir asked for')])),
+      { expected },
+    );
+    expect(got.refused).toEqual([
+      { path: '.git/hooks/post-checkout', why: 'not asked for' },
+      { path: 'mine.txt', why: 'not asked for' },
+      { path: 'd', why: 'sent as a file, asked for a dir' },
+    ]);
+    expect(await readFile(path.join(root, 'a.txt'), 'utf8')).toBe('asked');
+    expect(await readdir(path.join(root, '.git', 'hooks'))).toEqual([]);
+    expect(await readFile(path.join(root, 'mine.txt'), 'utf8')).toBe('my local edit');
+  });
+
   it('puts a file or link where a file or link was, a directory over a file, and refuses to overwrite a directory', async () => {
     const { root } = await arena();
     await mkdir(path.join(root, 'dir-stays'));

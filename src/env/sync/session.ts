@@ -75,7 +75,7 @@ async function ask<T>(chan: FrameChannel, req: SyncRequest): Promise<T> {
 
 async function remoteManifest(chan: FrameChannel, previous: Manifest | undefined): Promise<Manifest> {
   const { manifest } = await ask<{ manifest: string }>(chan, { op: 'manifest', ...(previous ? { previous: manifestToJson(previous) } : {}) });
-  return manifestFromJson(manifest);
+  return manifestFromJson(manifest, "The manifest the environment's sync agent sent");
 }
 
 export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<SyncReport> {
@@ -129,7 +129,8 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   }
   if (copies.remote.length > 0) {
     await chan.sendJson({ op: 'send', entries: copies.remote } satisfies SyncRequest);
-    const result = await unpack(opts.localRoot, counted(chan.receiveStream(), copies.remote, 'down', opts.onTransfer));
+    const expected = new Map(copies.remote.map((e) => [e.path, e.type]));
+    const result = await unpack(opts.localRoot, counted(chan.receiveStream(), copies.remote, 'down', opts.onTransfer), { expected });
     const answer = await chan.nextJson<{ skipped: Problem[]; error?: string }>();
     if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
     report.downloaded = result.written.length;
