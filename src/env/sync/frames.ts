@@ -72,23 +72,46 @@ export function keepAlive(chan: FrameChannel): () => void {
   return () => clearInterval(timer);
 }
 
+/** Received frames held unread before the input is paused (the sender then waits: flow control end to end). */
+const QUEUE_HIGH = 8 * 1024 * 1024;
+const QUEUE_LOW = 2 * 1024 * 1024;
+
 export function frameChannel(input: Readable, output: Writable): FrameChannel {
   const decoder = new FrameDecoder();
   const queue: Frame[] = [];
+  let queued = 0;
+  let paused = false;
   const waiting: { resolve: (f: Frame) => void; reject: (e: Error) => void }[] = [];
   let failure: Error | undefined;
   let heard: number | undefined;
+  const take = (): Frame => {
+    const frame = queue.shift()!;
+    queued -= frame.payload.length;
+    if (paused && queued < QUEUE_LOW) {
+      paused = false;
+      input.resume();
+    }
+    return frame;
+  };
   const deliver = () => {
-    while (queue.length > 0 && waiting.length > 0) waiting.shift()!.resolve(queue.shift()!);
+    while (queue.length > 0 && waiting.length > 0) waiting.shift()!.resolve(take());
     if (failure) for (const w of waiting.splice(0)) w.reject(failure);
   };
   input.on('data', (chunk: Buffer) => {
     try {
       for (const frame of decoder.push(chunk)) {
         if (frame.kind === FrameKind.ping) heard = Date.now();
-        else queue.push(frame);
+        else {
+          queue.push(frame);
+          queued += frame.payload.length;
+        }
       }
       if (heard !== undefined) heard = Date.now();
+      // A reader slower than the network (a disk, a busy agent) must slow the sender, not fill memory.
+      if (queued > QUEUE_HIGH && !paused) {
+        paused = true;
+        input.pause();
+      }
     } catch (err) {
       failure = err as Error;
     }
@@ -117,13 +140,13 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
   };
   const next = () =>
     new Promise<Frame>((resolve, reject) => {
-      const frame = queue.shift();
-      if (frame) return resolve(frame);
+      if (queue.length > 0) return resolve(take());
       if (failure) return reject(failure);
       waiting.push({ resolve, reject });
     });
   const channel: FrameChannel = {
-    lastHeard: () => heard,
+    // Not reading (paused for a slow reader) is not the other side falling silent.
+    lastHeard: () => (paused && heard !== undefined ? Date.now() : heard),
     send,
     sendJson: (value) => send(FrameKind.json, Buffer.from(JSON.stringify(value))),
     next,

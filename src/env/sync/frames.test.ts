@@ -1,0 +1,27 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { FrameKind, encodeFrame, frameChannel } from './frames.ts';
+
+describe('a frame channel', () => {
+  it('pauses its input while more than 8 MiB of frames wait unread, and resumes once they are read', async () => {
+    const input = new PassThrough();
+    const chan = frameChannel(input, new PassThrough());
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    for (let i = 0; i < 12; i++) input.write(encodeFrame(FrameKind.data, chunk));
+    await new Promise((r) => setImmediate(r));
+    expect(input.isPaused()).toBe(true);
+    for (let i = 0; i < 11; i++) await chan.next();
+    expect(input.isPaused()).toBe(false);
+    expect((await chan.next()).payload.length).toBe(chunk.length);
+  });
+
+  it('skips pings, and knows when the other side was last heard from', async () => {
+    const input = new PassThrough();
+    const chan = frameChannel(input, new PassThrough());
+    expect(chan.lastHeard()).toBeUndefined();
+    input.write(encodeFrame(FrameKind.ping, Buffer.alloc(0)));
+    input.write(encodeFrame(FrameKind.json, Buffer.from('{"a":1}')));
+    expect(await chan.nextJson()).toEqual({ a: 1 });
+    expect(chan.lastHeard()).toBeGreaterThan(Date.now() - 1000);
+  });
+});
