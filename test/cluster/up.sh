@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings up (or reuses) the real single-node dev cluster: etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, containerd, kubelet and a registry
-# on 127.0.0.1:5000. Idempotent: a healthy cluster is reused in seconds; an
-# unhealthy one is stopped, its state wiped, and started anew.
+# on port 5000 (127.0.0.1 for the host, $NODE_IP for pods). Idempotent: a
+# healthy cluster is reused in seconds (its registry restarted alone if its
+# config changed); an unhealthy one is stopped, its state wiped, and started anew.
 set -euo pipefail
 source "$(dirname "$0")/config.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,7 +44,39 @@ healthy() {
   node_ready
 }
 
+# The registry listens on every address: containerd and the scripts use
+# 127.0.0.1 (pulled over plain HTTP with no hosts.toml), while pods cannot
+# reach the host's loopback and push snapshots to $NODE_IP instead. (One
+# listener only in distribution 2.8; it has no auth, so this exposes it on
+# the VM's other interfaces too: a dev machine's trade-off.)
+registry_config() {
+  cat <<YAML
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $CACHE/registry}
+  delete: {enabled: true}
+http: {addr: "0.0.0.0:${REGISTRY##*:}"}
+YAML
+}
+start_registry() {
+  registry_config > "$STATE/registry.yml"
+  start registry docker-registry serve "$STATE/registry.yml"
+  wait_for 30 registry curl -sf "http://$REGISTRY/v2/"
+}
+# Only the registry, for a running cluster whose registry config is older
+# than this script: its blobs are on disk, so nothing else needs to restart.
+restart_registry() {
+  local pid; pid=$(cat "$PIDS/registry.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  log "registry config changed: restarting the registry alone"
+  start_registry
+}
+
 if healthy; then
+  cmp -s <(registry_config) "$STATE/registry.yml" || restart_registry
   "$HERE/images.sh"
   "$HERE/runbox-setup.sh"
   log "dev cluster already up ($((SECONDS - start_time)) s); KUBECONFIG=$KUBECONFIG_OUT"
@@ -83,15 +116,7 @@ YAML
 "$BIN/kubeadm" init phase kubeconfig all --config "$STATE/kubeadm.yaml" --kubeconfig-dir "$KCONF" >>"$LOGS/up.log" 2>&1
 
 # Registry (its blobs live in the cache, so images survive a wipe).
-cat > "$STATE/registry.yml" <<YAML
-version: 0.1
-log: {level: warn}
-storage:
-  filesystem: {rootdirectory: $CACHE/registry}
-  delete: {enabled: true}
-http: {addr: $REGISTRY}
-YAML
-start registry docker-registry serve "$STATE/registry.yml"
+start_registry
 
 start etcd "$BIN/etcd" --name runbox-dev --data-dir "$STATE/etcd" \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
