@@ -1,7 +1,8 @@
 // The runbox sidecar: runs beside the worker in every environment pod and
 // answers the endpoints the readiness probe, the CLI and the controller use.
-// Exec'd as `node sidecar.mjs runbox-agent sync ROOT`, it is instead the sync
-// agent of one `runbox sync`, speaking the framed protocol on stdin/stdout.
+// Exec'd as `node sidecar.mjs runbox-agent sync ROOT` (or `... snapshot`), it is
+// instead the agent of one `runbox sync` (or snapshot), speaking the framed
+// protocol on stdin/stdout.
 import { createServer } from 'node:http';
 import { AGENT_MARKER, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
 import { podActivity } from './activity.ts';
@@ -9,17 +10,19 @@ import { podActivity } from './activity.ts';
 const agent = process.argv.indexOf(AGENT_MARKER);
 if (agent >= 0) {
   const [kind, root] = process.argv.slice(agent + 1);
-  if (kind !== 'sync' || !root) {
+  const [{ frameChannel, keepAlive }] = await Promise.all([import('../src/env/sync/frames.ts')]);
+  const chan = frameChannel(process.stdin, process.stdout);
+  keepAlive(chan);
+  if (kind === 'sync' && root) {
+    const { serveSync } = await import('../src/env/sync/agent.ts');
+    await serveSync(chan, root);
+  } else if (kind === 'snapshot') {
+    const { serveSnapshot } = await import('./snapshot/serve.ts');
+    await serveSnapshot(chan);
+  } else {
     console.error(`runbox sidecar: unknown agent ${kind ?? ''}`);
     process.exit(2);
   }
-  const [{ serveSync }, { frameChannel, keepAlive }] = await Promise.all([
-    import('../src/env/sync/agent.ts'),
-    import('../src/env/sync/frames.ts'),
-  ]);
-  const chan = frameChannel(process.stdin, process.stdout);
-  keepAlive(chan);
-  await serveSync(chan, root);
   process.exit(0);
 }
 

@@ -12,6 +12,9 @@ import { runCommand } from './commands/run.ts';
 import { shellCommand } from './commands/shell.ts';
 import { statusCommand } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
+import { snapshotCommand } from './commands/snapshot.ts';
+import { historyCommand } from './commands/history.ts';
+import { rollbackCommand } from './commands/rollback.ts';
 import { syncCommand } from './commands/sync.ts';
 import { usageCommand } from './commands/usage.ts';
 import type { CliContext } from './context.ts';
@@ -39,7 +42,7 @@ Seed forms (2019): runbox --create NAME --image IMG | runbox NAME CMD | runbox -
     );
   const commands = [
     createCommand, runCommand, shellCommand, listCommand, statusCommand, resizeCommand, usageCommand,
-    stopCommand, deleteCommand, syncCommand, configCommand, doctorCommand, completionCommand,
+    stopCommand, deleteCommand, syncCommand, snapshotCommand, (c: CliContext) => snapshotCommand(c, true), historyCommand, rollbackCommand, configCommand, doctorCommand, completionCommand,
   ];
   for (const make of commands) {
     program.addCommand(make(ctx).exitOverride().configureOutput({

@@ -20,6 +20,10 @@ export const ANNOTATION = {
   replacedAt: 'runbox.dev/replaced-at',
   /** On the pod template: which sidecar it runs (bundle hash and Node image, or an image). */
   sidecar: 'runbox.dev/sidecar',
+  /** The root-filesystem snapshots, as JSON (see contract/snapshot.ts SnapshotRecord[]). */
+  snapshots: 'runbox.dev/snapshots',
+  /** The version the next start runs when it is not the latest (a rollback), e.g. "v1". */
+  rollback: 'runbox.dev/rollback',
 } as const;
 
 /** The environment's containers. */

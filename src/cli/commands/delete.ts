@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { RunboxError } from '../../errors.ts';
 import { nameProblems } from '../../env/names.ts';
 import { anyOwnerOption } from '../options.ts';
+import { snapshotRegistry } from '../snapshot-registry.ts';
 import { envDeps, laptopCache, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 
 interface DeleteOptions extends GlobalOptions {
@@ -36,7 +37,8 @@ export function deleteCommand(ctx: CliContext): Command {
       }
       const { deleteEnv } = await import('../../env/lifecycle/delete.ts');
       const deps = await envDeps(ctx, o, { quiet: false });
-      await deleteEnv(deps, { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner) });
+      const registry = o.keepVolume ? undefined : await snapshotRegistry(ctx, deps);
+      await deleteEnv(deps, { name, keepVolume: Boolean(o.keepVolume), anyOwner: Boolean(o.anyOwner), registry });
       laptopCache(ctx, deps, name).write({ pod: undefined });
     });
 }

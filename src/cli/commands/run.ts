@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { nameProblems } from '../../env/names.ts';
 import { anyOwnerOption, timeoutOption } from '../options.ts';
+import { snapshotRegistry } from '../snapshot-registry.ts';
 import { envDeps, laptopCache, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
 import { runRemembered } from '../remembered-run.ts';
 import { remotePathProblems, syncSummary, syncWithState } from '../sync-run.ts';
@@ -71,6 +72,7 @@ export function runCommand(ctx: CliContext): Command {
       if (o.sync || o.syncBefore) await sync();
       // With a sync after, --kill waits for it: the results come back first.
       const stopAfterSync = Boolean(o.kill) && Boolean(o.sync || o.syncAfter);
+      const killRegistry = o.kill && !stopAfterSync ? await snapshotRegistry(ctx, deps) : undefined;
       const terminal = wantsTerminal(io, o.tty) ? localTerminal(io) : undefined;
       const result = await withRawTerminal(io, terminal !== undefined, () => runRemembered(
         ctx,
@@ -81,6 +83,7 @@ export function runCommand(ctx: CliContext): Command {
           io: { stdin: io.stdin, stdout: io.stdout, stderr: io.stderr, terminal, onSignal: io.onSignal },
           allocation: parseAllocation(o).allocation,
           kill: Boolean(o.kill) && !stopAfterSync,
+          registry: killRegistry,
           anyOwner: Boolean(o.anyOwner),
           wakeTimeoutMs: o.timeout,
         },
@@ -89,8 +92,10 @@ export function runCommand(ctx: CliContext): Command {
       ctx.exitCode = result.exitCode;
       if (o.sync || o.syncAfter) await sync();
       if (stopAfterSync) {
-        const { sleepEnv } = await import('../../env/lifecycle/stop.ts');
-        await sleepEnv(deps, name);
+        const { snapshotAndSleep } = await import('../../env/snapshot/sleep.ts');
+        const registry = await snapshotRegistry(ctx, deps);
+        const outcome = await snapshotAndSleep(deps, { name, anyOwner: Boolean(o.anyOwner), registry, commands: [argv.join(' ')] });
+        if (outcome.skipped && registry) deps.notice(`${name} is sleeping; no snapshot: ${outcome.skipped}`);
         laptopCache(ctx, deps, name).write({ pod: undefined });
       }
       if (o.usage) io.stderr.write(`Capacity used: ${result.usage.units} units (${result.usage.durationMs} ms)\n`);

@@ -9,7 +9,7 @@ import { PATCH, callJson } from '../../kube/rest.ts';
 import type { KubeTarget } from '../../kube/target.ts';
 import type { EnvDeps } from '../deps.ts';
 import type { SidecarSource } from '../lifecycle/sidecar.ts';
-import { sleepEnv } from '../lifecycle/stop.ts';
+import type { SnapshotRegistry } from '../snapshot/snapshot-env.ts';
 import { resourcesFor } from '../resize/allocation.ts';
 import type { Allocation } from '../resize/resources-state.ts';
 import { usageEntry, type UsageEntry } from '../usage/entry.ts';
@@ -36,6 +36,8 @@ export interface RunRequest {
   touchActivity: boolean;
   /** Scale the environment to zero afterwards. */
   kill: boolean;
+  /** Where a --kill snapshots the root filesystem first (unset: snapshots are off). */
+  registry?: SnapshotRegistry | undefined;
   anyOwner: boolean;
   wakeTimeoutMs: number;
   /** The sidecar a wake brings the template up to. */
@@ -100,9 +102,11 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
   });
   const touched = await activity;
   if (req.kill) {
-    deps.progress.step(`stopping ${req.name}`);
-    await sleepEnv(deps, req.name);
-    deps.progress.done(`${req.name} is sleeping`);
+    // Off the hot path: a command without --kill loads none of the snapshot code.
+    const { snapshotAndSleep } = await import('../snapshot/sleep.ts');
+    const outcome = await snapshotAndSleep(deps, { name: req.name, anyOwner: req.anyOwner, registry: req.registry, commands: [req.argv.join(' ')] });
+    if (outcome.skipped && req.registry) deps.notice(`${req.name} is sleeping; no snapshot: ${outcome.skipped}`);
+    deps.progress.done();
   }
   return { exitCode: code, pod: req.kill ? undefined : ran.pod, units, usage, touched };
 }

@@ -14,17 +14,19 @@ import {
   type Allocation,
 } from '../resize/resources-state.ts';
 import { ensureSidecarBundle, sidecarPatch, sidecarStamp, templateSidecarStamp, type SidecarSource } from './sidecar.ts';
+import { nextStartPatch } from '../snapshot/records.ts';
 import { sleepEnv } from './stop.ts';
 import { NoCapacityError, waitReady } from './wait-ready.ts';
 
 /** What a wake changes in the pod template: the worker's size, the sidecar's version; nothing if both are current. */
-function wakeTemplate(resources: Resources | undefined, sidecar: SidecarSource | undefined): object | undefined {
-  if (!resources && !sidecar) return undefined;
+function wakeTemplate(resources: Resources | undefined, sidecar: SidecarSource | undefined, image: string | undefined): object | undefined {
+  if (!resources && !sidecar && !image) return undefined;
   const side = sidecar ? (sidecarPatch(sidecar) as { metadata: object; spec: { containers: object[]; volumes?: object[] } }) : undefined;
+  const worker = resources || image ? [{ ...(resources ? workerResources(resources) : { name: WORKER }), ...(image ? { image } : {}) }] : [];
   return {
     ...(side ? { metadata: side.metadata } : {}),
     spec: {
-      containers: [...(resources ? [workerResources(resources)] : []), ...(side?.spec.containers ?? [])],
+      containers: [...worker, ...(side?.spec.containers ?? [])],
       ...(side?.spec.volumes ? { volumes: side.spec.volumes } : {}),
     },
   };
@@ -55,9 +57,12 @@ export async function wakeEnv(
   const sidecar = req.sidecar ? await req.sidecar() : undefined;
   const newSidecar = sidecar && templateSidecarStamp(req.dep) !== sidecarStamp(sidecar) ? sidecar : undefined;
   if (newSidecar) await ensureSidecarBundle(kube, newSidecar);
+  // The version the next start runs (the latest snapshot, or a rollback's), in the same patch.
+  const start = nextStartPatch(req.dep, deps.clock.now());
+  const annotations = { ...(req.to ? allocationAnnotations(req.to) : {}), ...start?.annotations };
   const body = {
-    ...(req.to ? { metadata: { annotations: allocationAnnotations(req.to) } } : {}),
-    spec: { replicas: 1, template: wakeTemplate(sameResources(template, resources) ? undefined : resources, newSidecar) },
+    ...(Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}),
+    spec: { replicas: 1, template: wakeTemplate(sameResources(template, resources) ? undefined : resources, newSidecar, start?.image) },
   };
   deps.progress.step(`waking ${name}`);
   try {

@@ -2,7 +2,7 @@ import { SIDECAR } from '../../contract/names.ts';
 import type { EnvDeps } from '../deps.ts';
 import { inReadyPod } from '../exec/ready-pod.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WORKING, resizeSidecar, type SidecarSource } from '../lifecycle/sidecar.ts';
-import { openAgent } from './agent-session.ts';
+import { openAgent } from '../exec/agent-session.ts';
 import { endSync, syncOnce, type Direction, type SyncReport, type Transfer } from './session.ts';
 import type { Manifest } from './types.ts';
 
@@ -45,7 +45,7 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
 }
 
 async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string): Promise<SyncReport> {
-  const agent = openAgent(deps, { env: req.name, pod, remotePath: req.remotePath });
+  const agent = openAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath] });
   let report: SyncReport;
   try {
     report = await syncOnce(agent.chan, { localRoot: req.localRoot, base: req.base, direction: req.direction, dryRun: req.dryRun, now: deps.clock.now(), onTransfer: req.onTransfer });

@@ -6,7 +6,7 @@ import { readyPod } from '../exec/ready-pod.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WATCHING, SIDECAR_WORKING, resizeSidecar } from '../lifecycle/sidecar.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
-import { AgentSilentError, openAgent } from './agent-session.ts';
+import { AgentSilentError, openAgent } from '../exec/agent-session.ts';
 import type { SyncRequest } from './agent.ts';
 import { watchLocal, type LocalWatch } from './local-watch.ts';
 import { syncOnce, type SyncReport, type Transfer } from './session.ts';
@@ -150,7 +150,7 @@ async function session(deps: EnvDeps, req: WatchEnvRequest, pod: string, local: 
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   deps.signal?.addEventListener('abort', onAbort, { once: true });
-  const agent = openAgent(deps, { env: req.name, pod, remotePath: req.remotePath, signal: stop.signal });
+  const agent = openAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], signal: stop.signal });
   const { chan } = agent;
   const stopped = new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
   const round = async () => {

@@ -4,25 +4,32 @@ import { AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT } from '../../contract
 import { RunboxError } from '../../errors.ts';
 import { ExecConnectionLostError, execInPod } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
-import { PING_EVERY_MS, frameChannel, type FrameChannel } from './frames.ts';
+import { PING_EVERY_MS, frameChannel, type FrameChannel } from '../sync/frames.ts';
 
 /** An agent that pings and then falls silent this long is dead (killed, out of memory, its pod gone). */
 const SILENT_MS = 8 * PING_EVERY_MS;
 
 export class AgentSilentError extends RunboxError {}
 
+/** What to do when an agent died, by its kind. */
+const AGAIN: Record<string, string> = {
+  sync: 'run the sync again: it picks up where this one stopped',
+  snapshot: 'run it again: an interrupted snapshot leaves the previous version in place',
+};
+
 /** The agent's process ended in the middle of a sync. */
-function agentEnded(env: string, code: number, stderr: string): RunboxError {
+function agentEnded(opts: { env: string; agent: string[] }, code: number, stderr: string): RunboxError {
   const why = code === 137 ? ' (killed: out of memory, or the pod is going away)' : '';
-  return new RunboxError(`the sync agent in ${env}'s sidecar ended with exit code ${code}${why}${stderr ? `: ${stderr}` : ''}`, {
-    hint: 'run the sync again: it picks up where this one stopped',
+  return new RunboxError(`the ${opts.agent[0]} agent in ${opts.env}'s sidecar ended with exit code ${code}${why}${stderr ? `: ${stderr}` : ''}`, {
+    hint: AGAIN[opts.agent[0] ?? ''],
   });
 }
 
 /*
- * One conversation with the sync agent of a pod: `node sidecar.mjs
- * runbox-agent sync ROOT` exec'd in the sidecar container over runbox's own
- * exec websocket, its stdin and stdout carrying the framed protocol.
+ * One conversation with an agent in a pod's sidecar: `node sidecar.mjs
+ * runbox-agent sync ROOT` (or `snapshot`) exec'd in the sidecar container
+ * over runbox's own exec websocket, its stdin and stdout carrying the framed
+ * protocol.
  */
 
 export interface AgentSession {
@@ -37,7 +44,7 @@ export interface AgentSession {
   failed(err: unknown): Promise<RunboxError>;
 }
 
-export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remotePath: string; signal?: AbortSignal | undefined }): AgentSession {
+export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; agent: string[]; signal?: AbortSignal | undefined }): AgentSession {
   const toAgent = new PassThrough();
   const fromAgent = new PassThrough();
   const errors: Buffer[] = [];
@@ -50,7 +57,7 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
     target: deps.kube,
     pod: opts.pod,
     container: SIDECAR,
-    command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, 'sync', opts.remotePath],
+    command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, ...opts.agent],
     stdin: toAgent,
     stdout: fromAgent,
     stderr: new Writable({ write: (c: Buffer, _e, done) => (errors.push(c), done()) }),
@@ -59,7 +66,7 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
     (code) => {
       fromAgent.end();
       // A sender waiting for room must learn that nobody reads any more.
-      if (!toAgent.writableEnded) toAgent.destroy(agentEnded(opts.env, code, said()));
+      if (!toAgent.writableEnded) toAgent.destroy(agentEnded(opts, code, said()));
       return code;
     },
     (err: unknown) => {
@@ -73,8 +80,8 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
     const heard = chan.lastHeard();
     if (heard === undefined || Date.now() - heard < SILENT_MS) return;
     const silent = new AgentSilentError(
-      `the sync agent in ${opts.env}'s sidecar has not answered for ${Math.round((Date.now() - heard) / 1000)} s (killed, or out of memory)`,
-      { hint: 'run the sync again: it picks up where this one stopped' },
+      `the ${opts.agent[0]} agent in ${opts.env}'s sidecar has not answered for ${Math.round((Date.now() - heard) / 1000)} s (killed, or out of memory)`,
+      { hint: AGAIN[opts.agent[0] ?? ''] },
     );
     fromAgent.destroy(silent);
     cut.abort(silent);
@@ -91,7 +98,7 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
     async finish() {
       toAgent.end();
       const code = await ended;
-      if (code !== 0) throw new RunboxError(`the sync agent of ${opts.env} exited ${code}: ${said()}`);
+      if (code !== 0) throw new RunboxError(`the ${opts.agent[0]} agent of ${opts.env} exited ${code}: ${said()}`);
     },
     async failed(err) {
       toAgent.end();
@@ -101,15 +108,15 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; remot
         code = await ended;
       } catch (lost) {
         if (!(lost instanceof ExecConnectionLostError)) throw lost;
-        return new RunboxError(`lost the connection to the sync agent in ${opts.env}'s sidecar (killed, out of memory, or its pod went away)`, {
+        return new RunboxError(`lost the connection to the ${opts.agent[0]} agent in ${opts.env}'s sidecar (killed, out of memory, or its pod went away)`, {
           cause: lost,
-          hint: 'run the sync again: it picks up where this one stopped',
+          hint: AGAIN[opts.agent[0] ?? ''],
         });
       }
       if (err instanceof RunboxError) return err;
-      if (code !== 0) return agentEnded(opts.env, code, said());
+      if (code !== 0) return agentEnded(opts, code, said());
       const agentSaid = said();
-      return new RunboxError(`syncing with ${opts.env} failed: ${(err as Error).message}${agentSaid ? ` (${agentSaid})` : ''}`, { cause: err });
+      return new RunboxError(`the ${opts.agent[0]} with ${opts.env} failed: ${(err as Error).message}${agentSaid ? ` (${agentSaid})` : ''}`, { cause: err });
     },
   };
 }

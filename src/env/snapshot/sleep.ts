@@ -1,0 +1,70 @@
+import { SIDECAR, WORKER } from '../../contract/names.ts';
+import type { SnapshotAnswer } from '../../contract/snapshot.ts';
+import { apiError } from '../../kube/api-error.ts';
+import { objectPath } from '../../kube/paths.ts';
+import { PATCH, callJson } from '../../kube/rest.ts';
+import type { Deployment } from '../../kube/types.ts';
+import type { EnvDeps } from '../deps.ts';
+import { readOwnEnv } from '../inspect/identity.ts';
+import { envPods } from '../inspect/lookup.ts';
+import { containerServes } from '../inspect/status.ts';
+import { sleepEnv } from '../lifecycle/stop.ts';
+import { nextStartPatch, rollbackVersion } from './records.ts';
+import { snapshotEnv, type SnapshotRegistry } from './snapshot-env.ts';
+
+/*
+ * Putting an environment to sleep without losing its root filesystem:
+ * snapshot first (a failed snapshot stops the stop), then scale to zero,
+ * then, with no pod left, put the version the next start runs into the pod
+ * template.
+ */
+
+export interface SleepRequest {
+  name: string;
+  anyOwner: boolean;
+  /** Unset: snapshots are off (no registry configured). */
+  registry: SnapshotRegistry | undefined;
+  commands: string[];
+}
+
+export interface SleepOutcome {
+  snapshot?: SnapshotAnswer | undefined;
+  /** Why no snapshot was taken, when that is worth saying. */
+  skipped?: string | undefined;
+}
+
+export async function snapshotAndSleep(deps: EnvDeps, req: SleepRequest): Promise<SleepOutcome> {
+  const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
+  const outcome: SleepOutcome = {};
+  const pending = rollbackVersion(dep);
+  if (!req.registry) outcome.skipped = 'snapshots are off: no registry-push in the cluster config';
+  else if (pending !== undefined) outcome.skipped = `a rollback to v${pending} is pending: changes since the last snapshot are dropped`;
+  else {
+    const pod = (await envPods(deps.kube, req.name)).find((p) => containerServes(p, SIDECAR) && containerServes(p, WORKER));
+    if (pod) outcome.snapshot = await snapshotEnv(deps, { dep, pod: pod.metadata?.name ?? '', registry: req.registry, commands: req.commands, squash: false });
+  }
+  deps.progress.step(`stopping ${req.name}`);
+  await sleepEnv(deps, req.name);
+  await applyNextStart(deps, await readOwnEnv(deps.kube, req.name, true));
+  return outcome;
+}
+
+/** Only while no pod runs: a template change then starts nothing. */
+async function applyNextStart(deps: EnvDeps, dep: Deployment): Promise<void> {
+  const change = nextStartPatch(dep, deps.clock.now());
+  if (!change) return;
+  const name = dep.metadata?.name ?? '';
+  try {
+    await callJson(deps.kube, {
+      method: 'PATCH',
+      path: objectPath('deployments', deps.kube.namespace, name),
+      body: {
+        ...(change.annotations ? { metadata: { annotations: change.annotations } } : {}),
+        ...(change.image ? { spec: { template: { spec: { containers: [{ name: WORKER, image: change.image }] } } } } : {}),
+      },
+      contentType: PATCH.strategic,
+    });
+  } catch (err) {
+    throw apiError(err, `putting the latest snapshot of ${name} into its pod template`, deps.kube.server);
+  }
+}
