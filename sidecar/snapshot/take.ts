@@ -8,7 +8,9 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { MAX_SNAPSHOT_LAYERS, versionTag, type SnapshotAnswer, type SnapshotRecord, type SnapshotRequest } from '../../src/contract/snapshot.ts';
 import { RunboxError } from '../../src/errors.ts';
+import { REGISTRY_CREDENTIALS_FILE, REGISTRY_CREDENTIALS_MOUNT } from '../../src/contract/sidecar.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
+import { credentialsFor, loadDockerConfig } from '../../src/registry/credentials.ts';
 import { parseReference, type ImageReference } from '../../src/registry/reference.ts';
 import type { Descriptor, ImageConfig, Platform } from '../../src/registry/types.ts';
 import { diffTree } from './diff.ts';
@@ -43,13 +45,16 @@ export async function takeSnapshot(req: SnapshotRequest, at: SnapshotPlace): Pro
   const started = Date.now();
   await mkdir(at.indexDir, { recursive: true });
   const seconds = () => Math.round(Date.now() - started) / 1000;
-  const own = new RegistryClient({ host: req.push });
+  // The credential Secret (registry-secret in the cluster config), mounted into the sidecar only; none is fine.
+  const docker = await loadDockerConfig(`${REGISTRY_CREDENTIALS_MOUNT}/${REGISTRY_CREDENTIALS_FILE}`);
+  const credentialsOf = (host: string) => credentialsFor(docker, host);
+  const own = new RegistryClient({ host: req.push, credentials: credentialsOf(req.push) });
   const locate = (image: string): Located => {
     const parsed = parseReference(image);
     if (!parsed.ok) throw new RunboxError(`cannot snapshot: image ${image}: ${parsed.problem}`);
     // The nodes pull our registry by one address; the sidecar reaches it by another.
     const here = parsed.ref.registry === req.pull || parsed.ref.registry === req.push;
-    return { client: here ? own : new RegistryClient({ host: parsed.ref.registry }), ref: parsed.ref, repo: parsed.ref.repository };
+    return { client: here ? own : new RegistryClient({ host: parsed.ref.registry, credentials: credentialsOf(parsed.ref.registry) }), ref: parsed.ref, repo: parsed.ref.repository };
   };
   const parentAt = locate(req.parent.image);
   // The no-change check needs no registry: a version is pinned by digest, and its index is cached.

@@ -14,7 +14,8 @@ import { RunboxError } from '../errors.ts';
 const BUNDLE = new URL(`../sidecar/${SIDECAR_BUNDLE_FILE}`, import.meta.url);
 
 export function sidecarSource(config: EffectiveConfig, image: string | undefined): SidecarSource {
-  if (image) return { kind: 'image', image };
+  const registrySecret = config.registrySecret.value;
+  if (image) return { kind: 'image', image, registrySecret };
   let content: string;
   try {
     content = readFileSync(BUNDLE, 'utf8');
@@ -22,5 +23,5 @@ export function sidecarSource(config: EffectiveConfig, image: string | undefined
     throw new RunboxError(`the sidecar bundle is missing (${BUNDLE.pathname})`, { cause: err, hint: 'run npm run build in the runbox checkout' });
   }
   const hash = createHash('sha256').update(content).digest('hex').slice(0, 12);
-  return { kind: 'bundle', hash, content, nodeImage: config.nodeImage.value ?? 'node:24-slim' };
+  return { kind: 'bundle', hash, content, nodeImage: config.nodeImage.value ?? 'node:24-slim', registrySecret };
 }

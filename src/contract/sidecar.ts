@@ -55,3 +55,7 @@ export const SIDECAR_MOUNT = '/opt/runbox';
 export const SIDECAR_BUNDLE_FILE = 'sidecar.mjs';
 /** The content-addressed ConfigMap that carries one version of the bundle. */
 export const sidecarConfigMapName = (hash: string): string => `runbox-sidecar-${hash}`;
+
+/** Where the registry credential Secret (a docker config.json) is mounted: in the sidecar only, never the worker. */
+export const REGISTRY_CREDENTIALS_MOUNT = '/var/run/runbox/registry';
+export const REGISTRY_CREDENTIALS_FILE = '.dockerconfigjson';

@@ -5,6 +5,7 @@ import {
   SIDECAR_MOUNT,
   SIDECAR_PORT,
   SIDECAR_PORT_VARIABLE,
+  REGISTRY_CREDENTIALS_MOUNT,
   sidecarConfigMapName,
 } from '../../contract/sidecar.ts';
 import { apiError } from '../../kube/api-error.ts';
@@ -20,11 +21,16 @@ import type { Container, Deployment, Volume } from '../../kube/types.ts';
  * image; or a team's own sidecar image.
  */
 
-export type SidecarSource =
+export type SidecarSource = (
   | { kind: 'bundle'; hash: string; content: string; nodeImage: string }
-  | { kind: 'image'; image: string };
+  | { kind: 'image'; image: string }
+) & {
+  /** A Secret of type kubernetes.io/dockerconfigjson with the snapshot registry's credentials, mounted into the sidecar only. */
+  registrySecret?: string | undefined;
+};
 
 const VOLUME = 'runbox-sidecar';
+const CREDENTIALS_VOLUME = 'runbox-registry-credentials';
 /**
  * The sidecar's size. Only its CPU changes in place, up while it works (a
  * sync, a snapshot) and back afterwards. Its memory stays put: the kubelet
@@ -47,21 +53,30 @@ export function sidecarSpec(source: SidecarSource): { container: Container; volu
     resources: { requests: SIDECAR_RESOURCES, limits: SIDECAR_RESOURCES },
     readinessProbe: { httpGet: { path: SIDECAR_ENDPOINT.health, port: SIDECAR_PORT }, periodSeconds: 2, failureThreshold: 3 },
   };
-  if (source.kind === 'image') return { container: { ...common, image: source.image }, volumes: [] };
+  // The credentials are the sidecar's alone: the worker runs the user's code and never sees them.
+  const secret = source.registrySecret
+    ? {
+        mounts: [{ name: CREDENTIALS_VOLUME, mountPath: REGISTRY_CREDENTIALS_MOUNT, readOnly: true }],
+        volumes: [{ name: CREDENTIALS_VOLUME, secret: { secretName: source.registrySecret, optional: true, defaultMode: 0o400 } }],
+      }
+    : { mounts: [], volumes: [] };
+  if (source.kind === 'image') {
+    return { container: { ...common, image: source.image, ...(secret.mounts.length ? { volumeMounts: secret.mounts } : {}) }, volumes: secret.volumes };
+  }
   return {
     container: {
       ...common,
       image: source.nodeImage,
       command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`],
-      volumeMounts: [{ name: VOLUME, mountPath: SIDECAR_MOUNT, readOnly: true }],
+      volumeMounts: [{ name: VOLUME, mountPath: SIDECAR_MOUNT, readOnly: true }, ...secret.mounts],
     },
-    volumes: [{ name: VOLUME, configMap: { name: sidecarConfigMapName(source.hash), defaultMode: 0o444 } }],
+    volumes: [{ name: VOLUME, configMap: { name: sidecarConfigMapName(source.hash), defaultMode: 0o444 } }, ...secret.volumes],
   };
 }
 
 /** What a template records of its sidecar, so a wake can tell it is out of date. */
 export const sidecarStamp = (source: SidecarSource): string =>
-  source.kind === 'bundle' ? `${source.hash}@${source.nodeImage}` : source.image;
+  `${source.kind === 'bundle' ? `${source.hash}@${source.nodeImage}` : source.image}${source.registrySecret ? `+${source.registrySecret}` : ''}`;
 
 export const templateSidecarStamp = (dep: Deployment): string | undefined =>
   dep.spec?.template?.metadata?.annotations?.[ANNOTATION.sidecar];

@@ -5,7 +5,6 @@ import { PATCH, callJson } from '../../kube/rest.ts';
 import type { Pod } from '../../kube/types.ts';
 import { waitFor } from '../../kube/watch.ts';
 import type { EnvDeps } from '../deps.ts';
-import { readOwnEnv } from '../inspect/identity.ts';
 import { envPodsQuery } from '../inspect/lookup.ts';
 
 const STOP_TIMEOUT_MS = 60_000;
@@ -43,12 +42,4 @@ export async function sleepEnv(deps: EnvDeps, name: string): Promise<void> {
       return left.size === 0 ? { done: true } : undefined;
     },
   });
-}
-
-/** `runbox stop`: scales the environment to zero; its volume and state stay. */
-export async function stopEnv(deps: EnvDeps, req: { name: string; anyOwner: boolean }): Promise<void> {
-  await readOwnEnv(deps.kube, req.name, req.anyOwner);
-  deps.progress.step(`stopping ${req.name}`);
-  await sleepEnv(deps, req.name);
-  deps.progress.done(`${req.name} is sleeping`);
 }
