@@ -25,6 +25,7 @@ export function statusCommand(ctx: CliContext): Command {
         ['Applied', s.applied ? `${s.applied.cpu ?? '?'} CPU, ${s.applied.memory ?? '?'} memory` : '-'],
         ['Pod', s.pod ?? '-'],
         ['Node', s.node ?? '-'],
+        ['Snapshot', s.snapshot ? `v${s.snapshot.version} (${shortAge(s.snapshot.time, now)} ago)${s.snapshot.rollbackTo ? `; the next start runs v${s.snapshot.rollbackTo}` : ''}` : '-'],
         ['Owner', s.owner],
         ['Last activity', s.lastActivity ? `${shortAge(s.lastActivity, now)} ago` : '-'],
         ['Age', shortAge(s.created, now)],

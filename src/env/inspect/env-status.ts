@@ -1,5 +1,7 @@
 import type { Resources } from '../resize/allocation.ts';
 import { appliedLimits, recordedAllocation } from '../resize/resources-state.ts';
+import type { Deployment } from '../../kube/types.ts';
+import { latestRecord, rollbackVersion, snapshotRecords } from '../snapshot/records.ts';
 import type { EnvDeps } from '../deps.ts';
 import { envPods, readEnv } from './lookup.ts';
 import { summarize, type EnvSummary } from './status.ts';
@@ -10,6 +12,8 @@ export interface EnvStatus extends EnvSummary {
   /** What the kubelet applied to the running worker, if one runs. */
   applied?: Partial<Resources> | undefined;
   node?: string | undefined;
+  /** The latest root-filesystem snapshot, and a rollback waiting for the next start. */
+  snapshot?: { version: number; time: string; rollbackTo?: number | undefined } | undefined;
 }
 
 export async function envStatus(deps: EnvDeps, name: string): Promise<EnvStatus> {
@@ -21,5 +25,11 @@ export async function envStatus(deps: EnvDeps, name: string): Promise<EnvStatus>
     resources: recordedAllocation(dep).resources,
     applied: running ? appliedLimits(running) : undefined,
     node: running?.spec?.nodeName,
+    snapshot: snapshotSummary(dep),
   };
+}
+
+function snapshotSummary(dep: Deployment): EnvStatus['snapshot'] {
+  const latest = latestRecord(snapshotRecords(dep));
+  return latest ? { version: latest.version, time: latest.time, rollbackTo: rollbackVersion(dep) } : undefined;
 }
