@@ -10,7 +10,8 @@ import { manifestFromJson, manifestToJson, readManifest, sameContent, STATE_DIR 
 import type { Entry, Manifest } from './types.ts';
 
 // readManifest on real temporary folders. node:fs/promises is wrapped to
-// count the calls in flight and to fail chosen ones.
+// count the calls in flight and to fail chosen ones; node:fs's metadata
+// calls (lstatSync, readdirSync, readlinkSync) to fail chosen ones.
 
 const probe = vi.hoisted(() => ({
   counting: false,
@@ -60,6 +61,18 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     return fh;
   };
   const mocked = { ...real, lstat: wrap(real.lstat), readdir: wrap(real.readdir), readlink: wrap(real.readlink), open };
+  return { ...mocked, default: mocked };
+});
+
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const failing = <F extends (...a: never[]) => unknown>(f: F) =>
+    ((...args: Parameters<F>) => {
+      const code = probe.fail.get(String(args[0]));
+      if (code) throw Object.assign(new Error(`${code}: injected, '${String(args[0])}'`), { code, path: String(args[0]) });
+      return f(...args);
+    }) as unknown as F;
+  const mocked = { ...real, lstatSync: failing(real.lstatSync), readdirSync: failing(real.readdirSync), readlinkSync: failing(real.readlinkSync) };
   return { ...mocked, default: mocked };
 });
 

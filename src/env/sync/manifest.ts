@@ -18,8 +18,8 @@
  *   flight, so memory stays bounded whatever the tree.
  */
 import { createHash } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, readlink, stat, unlink } from 'node:fs/promises';
+import { constants, lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { open, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { RunboxError } from '../../errors.ts';
 import { codeOf, safePath } from './safe-path.ts';
@@ -57,7 +57,7 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
     if (isTempName(base)) return sweepTemp(rel, base);
     // readdir usually says what a name is: an ignored one then costs no lstat.
     if (known !== undefined && opts.ignore(rel, known === 'dir')) return;
-    const st = await run(() => vanishes(lstat(abs(rel))));
+    const st = await run(() => vanishes(now(() => lstatSync(abs(rel)))));
     if (st === undefined) return;
     const type = typeOf(st);
     if (type === undefined) return;
@@ -71,7 +71,7 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
     };
     if (type === 'symlink') {
       // EINVAL: no longer a link. Left out like a vanished entry; the next read sees what it became.
-      const target = await run(() => vanishes(readlink(abs(rel)), 'EINVAL'));
+      const target = await run(() => vanishes(now(() => readlinkSync(abs(rel))), 'EINVAL'));
       if (target === undefined) return;
       entry.target = target;
     } else if (type === 'file' && needsHash(entry, opts.previous?.get(rel))) {
@@ -84,13 +84,13 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
 
   /** A file half written by a sync that died is never part of the tree; once its writer is gone, it goes too. */
   async function sweepTemp(rel: string, base: string): Promise<void> {
-    const st = await run(() => vanishes(lstat(abs(rel))));
+    const st = await run(() => vanishes(now(() => lstatSync(abs(rel)))));
     if (st?.isFile() && abandoned(base, st.mtimeMs, Date.now())) await run(() => vanishes(unlink(abs(rel))));
   }
 
   async function walk(dir: string): Promise<void> {
     // The root vanishing is an error, not an empty tree: that would read as "everything deleted".
-    const list = await run(() => (dir === '' ? readdir(root, { withFileTypes: true }) : vanishes(readdir(abs(dir), { withFileTypes: true }))));
+    const list = await run(() => (dir === '' ? now(() => readdirSync(root, { withFileTypes: true })) : vanishes(now(() => readdirSync(abs(dir), { withFileTypes: true })))));
     if (list === undefined) return;
     await settleAll(list.map((d) => visit(dir === '' ? d.name : `${dir}/${d.name}`, direntType(d))));
   }
@@ -242,6 +242,19 @@ async function checkRoot(root: string): Promise<void> {
   }
   if (!st.isDirectory()) throw new RunboxError(`${root} is not a folder`);
 }
+
+/**
+ * A metadata call made synchronously: lstat and readdir answer from the kernel's caches in
+ * microseconds, and a thread-pool round trip per entry made a 10,000-file walk take ~0.7 s
+ * instead of ~0.1 s. File contents (hashes) are still read asynchronously.
+ */
+const now = <T>(call: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(call());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
 
 /** The call's result, or undefined when the path vanished (or a directory became a file) meanwhile. */
 async function vanishes<T>(p: Promise<T>, alsoCode?: string): Promise<T | undefined> {

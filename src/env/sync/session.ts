@@ -136,19 +136,25 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     report.downloaded = result.written.length;
     report.refused.push(...result.refused, ...answer.skipped);
   }
-  // The new base: what both sides now hold alike (read again: the truth, not the plan).
-  opts.onLocalRead?.();
-  const [localAfter, remoteAfter] = await Promise.all([
-    readManifest(opts.localRoot, { ignore, previous: local }),
-    remoteManifest(chan, remote),
-  ]);
+  // The new base: what both sides now hold alike. After changes, read again (the truth, not the
+  // plan); with nothing to do, the manifests just read are that truth: no second walk of either tree.
+  let after: [Manifest, Manifest] = [local, remote];
+  if (actions.length > 0) {
+    opts.onLocalRead?.();
+    after = await Promise.all([readManifest(opts.localRoot, { ignore, previous: local }), remoteManifest(chan, remote)]);
+  }
+  report.state = commonState(...after);
+  return report;
+}
+
+/** The entries both sides hold alike, with a content hash where either side had one. */
+function commonState(local: Manifest, remote: Manifest): Manifest {
   const state: Manifest = new Map();
-  for (const [path, entry] of localAfter) {
-    const other = remoteAfter.get(path);
+  for (const [path, entry] of local) {
+    const other = remote.get(path);
     if (other && sameContent(entry, other)) state.set(path, entry.hash || !other.hash ? entry : { ...entry, hash: other.hash });
   }
-  report.state = state;
-  return report;
+  return state;
 }
 
 export async function endSync(chan: FrameChannel): Promise<void> {
