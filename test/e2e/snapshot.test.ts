@@ -132,6 +132,7 @@ describe('history and rollback', () => {
     expect(history.stdout).toContain('sh -c set -e echo root > /root-file');
     const rollback = await rb('rollback', 'snap', 'v1');
     expect(rollback.stderr).toMatch(/snap runs v1 from its next start/);
+    expect((await rb('status', 'snap')).stdout).toMatch(/^Snapshot: +v\d+ \(\d+s ago\); the next start runs v1$/m);
     expect((await rb('stop', 'snap')).code).toBe(0);
     const r = await rb('snap', 'sh', '-c', 'cat /root-file; test -e /etc/later && echo later-still-there; command -v runbox-hello || echo no-package');
     expect(r.stdout).toBe('root\nno-package\n');
@@ -176,5 +177,17 @@ describe('many snapshots', () => {
     expect((await rb('stop', 'snap')).code).toBe(0);
     const r = await rb('snap', 'sh', '-c', 'cat /opt/file-0 /opt/file-19; ls /opt | grep -c "^file-[0-9]*$"; ls /opt | grep -c tmp; cat /root-file');
     expect(r.stdout).toBe('0\n19\n20\n1\nroot\n');
+  });
+});
+
+describe('delete', () => {
+  it("removes the environment's versions from the registry", async () => {
+    const repo = `runbox/${ns}/snap`;
+    const tags = async () => ((await (await fetch(`http://127.0.0.1:5000/v2/${repo}/tags/list`)).json()) as { tags?: string[] | null }).tags ?? [];
+    expect((await tags()).length).toBeGreaterThan(0);
+    const r = await rb('delete', '-y', 'snap');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`removed \\d+ snapshot versions from 10\\.77\\.0\\.1:5000/${repo}`));
+    expect(await tags()).toEqual([]);
   });
 });
