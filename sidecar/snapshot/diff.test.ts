@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diffTree } from './diff.ts';
 import { fullMode, type EntryType, type FileMeta } from './entries.ts';
+import { testMeta } from './tree-fixture.ts';
 import type { WalkEntry } from './walk.ts';
 
 let nextIno = 1n;
-const meta = (type: EntryType, extra: Partial<FileMeta> = {}): FileMeta => ({
-  type,
-  mode: fullMode(type, type === 'dir' ? 0o755 : 0o644),
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 100,
-  linkname: '',
-  devmajor: 0,
-  devminor: 0,
-  ...extra,
-});
+const meta = (type: EntryType, extra: Partial<FileMeta> = {}): FileMeta => testMeta(type, 100, extra);
 const walked = (path: string, m: FileMeta, extra: Partial<WalkEntry> = {}): WalkEntry => ({ ...m, path, dev: 1n, ino: nextIno++, nlink: 1, ...extra });
 
 /** An image and a walk that starts out identical to it. */

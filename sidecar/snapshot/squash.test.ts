@@ -5,25 +5,14 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fullMode, type EntryType, type FileMeta } from './entries.ts';
+import type { EntryType, FileMeta } from './entries.ts';
 import { buildIndex } from './image-index.ts';
 import { writeLayer, type LayerRecord } from './layer.ts';
 import { readLayer } from './read-layer.ts';
 import { squashLayers } from './squash.ts';
-import { describeTree, extractLayer } from './tree-fixture.ts';
+import { describeTree, extractLayer, testMeta } from './tree-fixture.ts';
 
-const meta = (type: EntryType, extra: Partial<FileMeta> = {}): FileMeta => ({
-  type,
-  mode: fullMode(type, type === 'dir' ? 0o755 : 0o644),
-  uid: 0,
-  gid: 0,
-  size: 0,
-  mtime: 1_700_000_000,
-  linkname: '',
-  devmajor: 0,
-  devminor: 0,
-  ...extra,
-});
+const meta = (type: EntryType, extra: Partial<FileMeta> = {}): FileMeta => testMeta(type, 1_700_000_000, extra);
 const dir = (path: string): LayerRecord => ({ kind: 'entry', path, meta: meta('dir') });
 const file = (path: string, text: string): LayerRecord => ({
   kind: 'entry',

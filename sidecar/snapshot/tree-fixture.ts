@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { isWithin, joinPath, parentOf, type FileMeta } from './entries.ts';
+import { fullMode, isWithin, joinPath, parentOf, type EntryType, type FileMeta } from './entries.ts';
 import { readLayer } from './read-layer.ts';
 
 async function collect(content: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -93,3 +93,17 @@ export function describeTree(root: string, exclude: readonly string[] = []): str
   visit('');
   return lines;
 }
+
+/** Metadata for tests: root-owned, 755 directories and 644 files, at `mtime`, with `extra` over it. */
+export const testMeta = (type: EntryType, mtime: number, extra: Partial<FileMeta> = {}): FileMeta => ({
+  type,
+  mode: fullMode(type, type === 'dir' ? 0o755 : 0o644),
+  uid: 0,
+  gid: 0,
+  size: 0,
+  mtime,
+  linkname: '',
+  devmajor: 0,
+  devminor: 0,
+  ...extra,
+});
