@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { getEventListeners } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RunboxError } from '../errors.ts';
-import type { KubeTarget } from './target.ts';
+import { GONE, fakeApi as serveFakeApi, send, stream, watchEvent, type FakeApi, type Handler } from './fake-api-server.ts';
 import { waitFor, type Decision, type WaitOptions, type WatchPhase } from './watch.ts';
 
 // waitFor against a local HTTP server playing the API server: each test
@@ -12,51 +11,22 @@ import { waitFor, type Decision, type WaitOptions, type WatchPhase } from './wat
 
 type Pod = { metadata: { name: string; resourceVersion: string }; phase?: string };
 const pod = (name: string, rv: string, phase = 'Pending'): Pod => ({ metadata: { name, resourceVersion: rv }, phase });
-const event = (type: string, object: unknown) => `${JSON.stringify({ type, object })}\n`;
-const gone = { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version: 1 (9)' };
+const event = watchEvent;
+const gone = GONE;
 const PODS = '/api/v1/namespaces/ns/pods';
 
-function send(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
 const list = (res: ServerResponse, rv: string, items: Pod[]) => send(res, 200, { kind: 'PodList', metadata: { resourceVersion: rv }, items });
-/** Starts a watch response, so that the client sees the headers before any event. */
-function stream(res: ServerResponse): ServerResponse {
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.flushHeaders();
-  return res;
-}
 
-type Handler = (n: number, res: ServerResponse, req: IncomingMessage) => void | Promise<void>;
-
-let server: Server | undefined;
-afterEach(
-  () =>
-    new Promise<void>((r) => {
-      server?.closeAllConnections();
-      return server ? server.close(() => r()) : r();
-    }),
-);
+let api: FakeApi | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
 
 /** The fake API server: every LIST and WATCH query it saw, and how many requests are still open. */
-async function fakeApi(handlers: { list: Handler; watch?: Handler }) {
-  const lists: URLSearchParams[] = [];
-  const watches: URLSearchParams[] = [];
-  let open = 0;
-  server = createServer((req, res) => {
-    open++;
-    res.on('close', () => open--);
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname !== PODS) return send(res, 404, { message: 'wrong path' });
-    const seen = url.searchParams.get('watch') === '1' ? watches : lists;
-    seen.push(url.searchParams);
-    const handler = seen === watches ? (handlers.watch ?? ((_n, r) => void stream(r))) : handlers.list;
-    void Promise.resolve(handler(seen.length, res, req)).catch((err: unknown) => res.destroy(err as Error));
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const target: KubeTarget = { server: `http://127.0.0.1:${port}`, namespace: 'ns', context: 't', tls: {}, headers: {} };
-  return { target, lists, watches, open: () => open };
+async function fakeApi(handlers: { list: Handler; watch?: Handler }): Promise<FakeApi> {
+  api = await serveFakeApi(PODS, handlers);
+  return api;
 }
 
 /** Options that settle when a pod is Ready, recording every decide call. */

@@ -31,18 +31,18 @@ type Meta = { metadata?: { resourceVersion?: string } };
 type EventType = WatchPhase | 'BOOKMARK' | 'ERROR';
 
 /** The server closes a watch after this long; we simply reopen it. */
-const WATCH_SECONDS = 240;
+export const WATCH_SECONDS = 240;
 
 /** Transport failures a flapping API server causes; anything else (TLS, DNS) will not heal by retrying. */
 const TRANSIENT = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 
-function retriable(err: unknown): boolean {
+export function retriable(err: unknown): boolean {
   if (err instanceof ApiStatusError) return err.code === 410 || err.code === 429 || err.code >= 500;
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && TRANSIENT.has(code);
 }
 
-const withQuery = (path: string, query: Record<string, string>) => {
+export const withQuery = (path: string, query: Record<string, string>) => {
   const qs = new URLSearchParams(query).toString();
   return qs ? `${path}?${qs}` : path;
 };
