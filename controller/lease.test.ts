@@ -116,16 +116,16 @@ describe('releasedLease', () => {
 });
 
 describe('electionProblems', () => {
-  const ok = { identity: 'me', name: 'l', leaseDurationMs: 15_000, renewEveryMs: 5000, retryEveryMs: 2000 };
+  const ok = { identity: 'me', name: 'l', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, renewEveryMs: 5000, retryEveryMs: 2000 };
   it('accepts sane options', () => {
     expect(electionProblems(ok)).toEqual([]);
   });
   it('reports every problem at once', () => {
-    expect(electionProblems({ identity: '', name: '', leaseDurationMs: 1000, renewEveryMs: 1000, retryEveryMs: 0 })).toEqual([
+    expect(electionProblems({ identity: '', name: '', leaseDurationMs: 1000, renewDeadlineMs: 1000, renewEveryMs: 500, retryEveryMs: 0 })).toEqual([
       'identity is empty',
       'lease name is empty',
       'retryEveryMs must be positive (got 0)',
-      'leaseDurationMs (1000) must exceed renewEveryMs (1000)',
+      'leaseDurationMs (1000) must exceed renewDeadlineMs (1000), which must exceed renewEveryMs (500)',
     ]);
   });
   it('rejects a non-positive renew interval', () => {

@@ -91,6 +91,8 @@ export interface ElectionOptions {
   /** Unique per process (e.g. pod name + random): a restarted process must not inherit the old one's claim. */
   identity: string;
   leaseDurationMs?: number;
+  /** A leader that could not renew for this long steps down (default 2/3 of leaseDurationMs), before others may take the lease. */
+  renewDeadlineMs?: number;
   renewEveryMs?: number;
   retryEveryMs?: number;
   /** Give the lease up when `signal` aborts, so another candidate leads at once (default true). */
@@ -112,6 +114,7 @@ const systemClock: ElectionClock = { wallMs: () => Date.now(), monoMs: () => per
 
 interface Timing {
   leaseDurationMs: number;
+  renewDeadlineMs: number;
   renewEveryMs: number;
   retryEveryMs: number;
 }
@@ -123,8 +126,8 @@ export function electionProblems(o: Timing & { identity: string; name: string })
   if (!o.name) problems.push('lease name is empty');
   if (!(o.retryEveryMs > 0)) problems.push(`retryEveryMs must be positive (got ${o.retryEveryMs})`);
   if (!(o.renewEveryMs > 0)) problems.push(`renewEveryMs must be positive (got ${o.renewEveryMs})`);
-  if (!(o.leaseDurationMs > o.renewEveryMs)) {
-    problems.push(`leaseDurationMs (${o.leaseDurationMs}) must exceed renewEveryMs (${o.renewEveryMs})`);
+  if (!(o.leaseDurationMs > o.renewDeadlineMs && o.renewDeadlineMs > o.renewEveryMs)) {
+    problems.push(`leaseDurationMs (${o.leaseDurationMs}) must exceed renewDeadlineMs (${o.renewDeadlineMs}), which must exceed renewEveryMs (${o.renewEveryMs})`);
   }
   return problems;
 }
@@ -206,12 +209,12 @@ async function release(ctx: Ctx, deadlineMono: number): Promise<void> {
 /**
  * Holds the lease until it is lost, `signal` aborts or the leader's work
  * fails: renews every renewEveryMs (retryEveryMs after a failure), and steps
- * down once no renewal has succeeded for leaseDurationMs, the point from which
- * others may take the lease.
+ * down once no renewal has succeeded for renewDeadlineMs, a margin before
+ * leaseDurationMs, from which others may take the lease.
  */
 async function lead(ctx: Ctx, held: { stampMono: number }): Promise<void> {
   const { opts, clock } = ctx;
-  const { leaseDurationMs, renewEveryMs, retryEveryMs } = ctx.timing;
+  const { leaseDurationMs, renewDeadlineMs, renewEveryMs, retryEveryMs } = ctx.timing;
   const leading = new AbortController();
   const failed = new AbortController();
   let failure: unknown;
@@ -234,14 +237,14 @@ async function lead(ctx: Ctx, held: { stampMono: number }): Promise<void> {
   let lastOk = true;
   let lostBecause: string | undefined;
   while (!wake.aborted) {
-    const left = renewedAt + leaseDurationMs - clock.monoMs();
+    const left = renewedAt + renewDeadlineMs - clock.monoMs();
     if (left <= 0) {
-      lostBecause = `no renewal succeeded for ${leaseDurationMs} ms`;
+      lostBecause = `no renewal succeeded for ${renewDeadlineMs} ms`;
       break;
     }
     await pause(Math.min(lastOk ? renewEveryMs : retryEveryMs, left), wake);
     if (wake.aborted) break;
-    const untilDeadline = renewedAt + leaseDurationMs - clock.monoMs();
+    const untilDeadline = renewedAt + renewDeadlineMs - clock.monoMs();
     if (untilDeadline <= 0) continue;
     // A hung request must not carry us past the deadline.
     const r = await round(ctx, true, AbortSignal.any([wake, timeout(untilDeadline)]));
@@ -270,6 +273,7 @@ async function lead(ctx: Ctx, held: { stampMono: number }): Promise<void> {
 export async function runLeaderElection(kube: KubeTarget, opts: ElectionOptions): Promise<void> {
   const timing: Timing = {
     leaseDurationMs: opts.leaseDurationMs ?? 15_000,
+    renewDeadlineMs: opts.renewDeadlineMs ?? Math.round(((opts.leaseDurationMs ?? 15_000) * 2) / 3),
     renewEveryMs: opts.renewEveryMs ?? 5000,
     retryEveryMs: opts.retryEveryMs ?? 2000,
   };
