@@ -55,4 +55,10 @@ describe('podActivity', () => {
       agents: [`node /opt/runbox/sidecar.mjs ${AGENT_MARKER} sync`],
     });
   });
+
+  it('counts a waiting prologue while draining: its command may not have started yet', async () => {
+    const proc = fakeProc({ ...BASE, 43: [['/bin/sh', '-c', 'script', 'runbox', 'pipes', 'id1', 'make'], WORKER] });
+    expect((await podActivity(proc, 12)).busy).toBe(0);
+    expect(await podActivity(proc, 12, { countPrologues: true })).toEqual({ busy: 1, commands: ['/bin/sh -c script runbox pipes id1 make'], agents: [] });
+  });
 });

@@ -20,7 +20,7 @@ const read = (path: string) => readFile(path, 'utf8').catch(() => undefined);
  * the sidecar's own server and anything else in its container (a probe, a
  * debugging shell) are not activity.
  */
-export async function podActivity(proc: string, self: number): Promise<SidecarStatus> {
+export async function podActivity(proc: string, self: number, opts: { countPrologues?: boolean } = {}): Promise<SidecarStatus> {
   const ownCgroup = await read(`${proc}/${self}/cgroup`);
   const commands: string[] = [];
   const agents: string[] = [];
@@ -35,7 +35,10 @@ export async function podActivity(proc: string, self: number): Promise<SidecarSt
       if (argv.includes(AGENT_MARKER)) agents.push(line);
       continue;
     }
-    if (line === '' || line === SANDBOX_PROCESS || WORKER_IDLE_PROCESSES.includes(line) || waitingPrologue(argv)) continue;
+    if (line === '' || line === SANDBOX_PROCESS || WORKER_IDLE_PROCESSES.includes(line)) continue;
+    // A prologue is counted through its command, except while draining: one that got past the flag
+    // check a moment before the flag was raised may not have started its command yet.
+    if (waitingPrologue(argv) && !opts.countPrologues) continue;
     commands.push(line);
   }
   return { busy: commands.length + agents.length, commands, agents };

@@ -48,7 +48,12 @@ export interface SidecarStatus {
   commands: string[];
   /** Agents at work in the sidecar (sync, snapshot), as argv lines. */
   agents: string[];
+  /** ISO time the sidecar last saw anything run (it looks every ACTIVITY_SAMPLE_MS, and at the newest run file of a command), or its own start. */
+  lastBusy?: string | undefined;
 }
+
+/** How often the sidecar looks at the process table, so that /status can say when the pod was last busy. */
+export const ACTIVITY_SAMPLE_MS = 2_000;
 
 /** Where the sidecar's bundle is mounted (from its ConfigMap) and the file the Node image runs. */
 export const SIDECAR_MOUNT = '/opt/runbox';

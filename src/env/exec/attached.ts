@@ -5,6 +5,8 @@ import { execOutput } from '../../kube/exec-output.ts';
 import { SIGNAL_EXIT_BASE } from '../../kube/exec-protocol.ts';
 import { ExecConnectionLostError, OutputClosedError, execInPod, type Terminal } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
+import { REFUSED_EXIT, type Refusal } from '../../contract/idle.ts';
+import { refusalSniffer } from './refusal.ts';
 import { answer, exitCodeOf, signalCommand } from './run-control.ts';
 import type { RunMode } from './shell-state.ts';
 
@@ -33,9 +35,27 @@ const SETTLE_MS = 200;
  * Runs the prologue'd command in the worker as if it ran here: a signal the
  * user sends runbox goes to the remote command (a second one kills it), a
  * closed local pipe stops it as SIGPIPE would, and its exit code comes back
- * even when the runtime withholds it.
+ * even when the runtime withholds it. A command the prologue refused to run
+ * (the environment drains for a sleep, or dozes) comes back as `refused`.
  */
 export async function runAttached(
+  deps: EnvDeps,
+  req: { pod: string; command: string[]; run: { id: string; mode: RunMode }; io: Attachment },
+): Promise<{ code: number; refused?: Refusal | undefined }> {
+  // The prologue's own words go to stderr, which a terminal merges into stdout.
+  const sniffer = refusalSniffer(req.run.mode === 'pipes' ? req.io.stderr : req.io.stdout);
+  const refused = () => sniffer.refusal();
+  const io = { ...req.io, ...(req.run.mode === 'pipes' ? { stderr: sniffer.stream } : { stdout: sniffer.stream }) };
+  let code: number;
+  try {
+    code = await attachedCode(deps, { ...req, io });
+  } finally {
+    await sniffer.close();
+  }
+  return { code, refused: code === REFUSED_EXIT ? refused() : undefined };
+}
+
+async function attachedCode(
   deps: EnvDeps,
   req: { pod: string; command: string[]; run: { id: string; mode: RunMode }; io: Attachment },
 ): Promise<number> {

@@ -21,6 +21,8 @@ export interface PodRequest {
   remembered?: string | undefined;
   /** Resize the worker to this first (it stays so). */
   allocation?: Allocation | undefined;
+  /** Give the worker its recorded allocation again first (it dozed). */
+  restore?: boolean | undefined;
   anyOwner: boolean;
   wakeTimeoutMs: number;
   /** The sidecar a wake brings the template up to (asked for only when it wakes). */
@@ -42,7 +44,7 @@ export interface PodUse<T> {
  * pod can be told from a failed command.
  */
 export async function inReadyPod<T>(deps: EnvDeps, req: PodRequest, use: (pod: string) => Promise<T>): Promise<PodUse<T>> {
-  if (req.remembered && !req.allocation) {
+  if (req.remembered && !req.allocation && !req.restore) {
     try {
       return { result: await use(req.remembered), pod: req.remembered };
     } catch (err) {
@@ -58,7 +60,8 @@ export async function inReadyPod<T>(deps: EnvDeps, req: PodRequest, use: (pod: s
 /** The pod whose container serves, at the asked allocation, waking the environment first if it sleeps. */
 export async function readyPod(deps: EnvDeps, req: PodRequest): Promise<{ pod: Pod; units: number }> {
   const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
-  const units = req.allocation?.units ?? recordedAllocation(dep).units;
+  const to = req.allocation ?? (req.restore ? recordedAllocation(dep) : undefined);
+  const units = to?.units ?? recordedAllocation(dep).units;
   if ((dep.spec?.replicas ?? 1) === 0) {
     // Nothing runs: the wake itself brings a new size.
     const pod = await wakeEnv(deps, { dep, to: req.allocation, timeoutMs: req.wakeTimeoutMs, container: req.container, sidecar: req.sidecar });
@@ -75,8 +78,8 @@ export async function readyPod(deps: EnvDeps, req: PodRequest): Promise<{ pod: P
       until: { container: req.container },
     });
   }
-  if (req.allocation) {
-    pod = await resizeEnv(deps, { dep, pod, to: req.allocation, wakeTimeoutMs: req.wakeTimeoutMs });
+  if (to) {
+    pod = await resizeEnv(deps, { dep, pod, to, wakeTimeoutMs: req.wakeTimeoutMs });
   }
   deps.progress.done();
   return { pod, units };

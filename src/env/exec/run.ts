@@ -13,13 +13,20 @@ import type { SnapshotRegistry } from '../snapshot/snapshot-env.ts';
 import { resourcesFor } from '../resize/allocation.ts';
 import type { Allocation } from '../resize/resources-state.ts';
 import { usageEntry, type UsageEntry } from '../usage/entry.ts';
+import { DRAIN_HOLD_MS } from '../../contract/idle.ts';
 import { runAttached, type Attachment } from './attached.ts';
+import { waitUntilAsleep } from './asleep.ts';
+import { replayableInput } from './stdin-replay.ts';
 import { inReadyPod, podGoingAway } from './ready-pod.ts';
 import { answer, oomKilledSince } from './run-control.ts';
 import { commandInState, shellInState } from './shell-state.ts';
 
 /** The exit code of a command killed by SIGKILL: the pod went, or the OOM killer came. */
 const KILLED = 137;
+/** Doze refusals before giving up: each is followed by a restore, so one more is plenty. */
+const MAX_DOZE_REFUSALS = 2;
+/** How long one wait for a sleep in progress lasts before the command is tried again. */
+const ASLEEP_WAIT_MS = 10_000;
 
 export interface RunRequest {
   name: string;
@@ -70,26 +77,58 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
     : Promise.resolve(false);
   let began = start;
   let ran: { result: number; pod: string; units?: number | undefined };
+  // Piped input a refused attempt consumed is given to the next one.
+  const input = req.io.stdin && !req.io.terminal ? replayableInput(req.io.stdin) : undefined;
   try {
-    ran = await inReadyPod(
-      deps,
-      {
-        name: req.name,
-        container: WORKER,
-        remembered: req.remembered.pod,
-        allocation: req.allocation,
-        anyOwner: req.anyOwner,
-        wakeTimeoutMs: req.wakeTimeoutMs,
-        sidecar: req.sidecar,
-      },
-      (pod) => {
-        began = deps.clock.now();
-        return runAttached(deps, { pod, command, run, io: req.io });
-      },
-    );
+    let remembered = req.remembered.pod;
+    let restore = false;
+    let dozes = 0;
+    const drainDeadline = Date.now() + DRAIN_HOLD_MS + ASLEEP_WAIT_MS;
+    for (;;) {
+      const used = await inReadyPod(
+        deps,
+        {
+          name: req.name,
+          container: WORKER,
+          remembered,
+          allocation: req.allocation,
+          restore,
+          anyOwner: req.anyOwner,
+          wakeTimeoutMs: req.wakeTimeoutMs,
+          sidecar: req.sidecar,
+        },
+        (pod) => {
+          began = deps.clock.now();
+          return runAttached(deps, { pod, command, run, io: { ...req.io, stdin: input ? input.attempt() : req.io.stdin } });
+        },
+      );
+      const refused = used.result.refused;
+      if (!refused) {
+        ran = { result: used.result.code, pod: used.pod, units: used.units };
+        break;
+      }
+      if (input?.overflowed()) {
+        throw new RunboxError(`${req.name} was going to sleep and refused the command after runbox had sent it more input than it keeps`, {
+          hint: 'run it again: the environment wakes',
+        });
+      }
+      deps.debug(`${req.name} refused the command: ${refused}`);
+      remembered = used.pod;
+      if (refused === 'dozing') {
+        if (++dozes > MAX_DOZE_REFUSALS) throw new RunboxError(`${req.name} still dozes after ${MAX_DOZE_REFUSALS} restores of its allocation`, { hint: 'see runbox status; runbox resize gives it an allocation again' });
+        restore = true;
+      } else {
+        if (Date.now() > drainDeadline) throw new RunboxError(`${req.name} has been going to sleep for over ${(DRAIN_HOLD_MS + ASLEEP_WAIT_MS) / 1000} s`, { hint: 'check the idle controller (runbox doctor), then run it again' });
+        restore = false;
+        deps.progress.step(`${req.name} is going to sleep; waking it again`);
+        await waitUntilAsleep(deps, req.name, ASLEEP_WAIT_MS);
+      }
+    }
   } catch (err) {
     await activity;
     throw execError(err, req.name);
+  } finally {
+    input?.release();
   }
   const code = ran.result;
   const units = ran.units ?? req.remembered.units ?? 1;
@@ -104,7 +143,13 @@ export async function runInEnv(deps: EnvDeps, req: RunRequest): Promise<RunResul
   if (req.kill) {
     // Off the hot path: a command without --kill loads none of the snapshot code.
     const { snapshotAndSleep } = await import('../snapshot/sleep.ts');
-    const outcome = await snapshotAndSleep(deps, { name: req.name, anyOwner: req.anyOwner, registry: req.registry, commands: [req.argv.join(' ')] });
+    const outcome = await snapshotAndSleep(deps, {
+      name: req.name,
+      anyOwner: req.anyOwner,
+      registry: req.registry,
+      commands: [req.argv.join(' ')],
+      record: { state: 'sleeping', at: deps.clock.now().toISOString(), why: 'runbox --kill_after', by: 'runbox' },
+    });
     if (outcome.skipped && req.registry) deps.notice(`${req.name} is sleeping; no snapshot: ${outcome.skipped}`);
     deps.progress.done();
   }

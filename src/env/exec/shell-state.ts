@@ -1,4 +1,5 @@
 import { DATA_PATH } from '../../contract/names.ts';
+import { DOZE_FLAG, DRAIN_FLAG, REFUSAL_MARKER, REFUSED_EXIT, type Refusal } from '../../contract/idle.ts';
 import { PROLOGUE_MODES, PROLOGUE_NAME } from '../../contract/sidecar.ts';
 
 /*
@@ -7,6 +8,10 @@ import { PROLOGUE_MODES, PROLOGUE_NAME } from '../../contract/sidecar.ts';
  * Every command runs through this small POSIX sh prologue, which restores the
  * state, applies `cd`, `export` and `unset` to it, and otherwise runs argv
  * exactly as given (never re-joined into a string).
+ *
+ * It refuses to run while the environment drains for a sleep or dozes (see
+ * contract/idle.ts): the marker it prints first tells runbox to wake or
+ * restore the environment and run the command again.
  *
  * It also leaves a run file (see run-control.ts) with the command's pid, the
  * memory cgroup's OOM kill count before it started and, once it ended, its
@@ -22,9 +27,21 @@ export type RunMode = typeof PROLOGUE_MODES.pipes | typeof PROLOGUE_MODES.tty;
 /** Where the prologue leaves the run file of a run id: /dev/shm, else /tmp. */
 export const RUN_FILE_DIRS = ['/dev/shm', '/tmp'] as const;
 
+const refuse = (why: Refusal) => `{ printf '${REFUSAL_MARKER.replace('\u0000', '\\0')}${why}\\n' >&2; exit ${REFUSED_EXIT}; }`;
+
 // Its own names start with _rb so that a user's exported variable never clobbers them.
 const PROLOGUE = `
 _rbs=${STATE_DIR}; _rbm=$1; _rbid=$2; shift 2
+[ -e ${DRAIN_FLAG} ] && ${refuse('draining')}
+# Dozing: refused while the worker still has the quota the flag holds; once restored, the flag goes.
+if [ -e ${DOZE_FLAG} ]; then
+  read -r _rbd < ${DOZE_FLAG}; _rbq=
+  for _rbf in /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us /sys/fs/cgroup/cpu.max; do
+    if [ -r "$_rbf" ]; then read -r _rbq _rbk < "$_rbf"; break; fi
+  done
+  [ "$_rbq" = "$_rbd" ] && ${refuse('dozing')}
+  rm -f ${DOZE_FLAG}
+fi
 # Builtins only (no cat): every command pays for this prologue.
 _rb_load() { _rbv=; _rbn=; while IFS= read -r _rbl || [ -n "$_rbl" ]; do _rbv="$_rbv$_rbn$_rbl"; _rbn='
 '; done < "$1"; }
