@@ -7,6 +7,8 @@ import { defineConfig } from 'rolldown';
 //
 // The sidecar ships as one self-contained file: `runbox create` stores it in a
 // ConfigMap and runs it on a stock Node image, so there is no image to build.
+// The controller ships the same way, from manifests/ (kustomize puts the
+// bundle into a ConfigMap).
 export default defineConfig([
   {
     input: { runbox: 'src/cli/main.ts' },
@@ -17,6 +19,18 @@ export default defineConfig([
       format: 'esm',
       entryFileNames: '[name].mjs',
       chunkFileNames: '[name]-[hash].mjs',
+      cleanDir: true,
+    },
+  },
+  {
+    input: { controller: 'controller/bundle.ts' },
+    platform: 'node',
+    external: [/^node:/],
+    output: {
+      dir: 'dist/controller',
+      format: 'esm',
+      entryFileNames: '[name].mjs',
+      codeSplitting: false,
       cleanDir: true,
     },
   },

@@ -14,6 +14,8 @@ import { statusCommand } from './commands/status.ts';
 import { stopCommand } from './commands/stop.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
 import { historyCommand } from './commands/history.ts';
+import { idleCommand } from './commands/idle.ts';
+import { controllerCommand } from './commands/controller.ts';
 import { rollbackCommand } from './commands/rollback.ts';
 import { syncCommand } from './commands/sync.ts';
 import { usageCommand } from './commands/usage.ts';
@@ -42,7 +44,7 @@ Seed forms (2019): runbox --create NAME --image IMG | runbox NAME CMD | runbox -
     );
   const commands = [
     createCommand, runCommand, shellCommand, listCommand, statusCommand, resizeCommand, usageCommand,
-    stopCommand, deleteCommand, syncCommand, snapshotCommand, (c: CliContext) => snapshotCommand(c, true), historyCommand, rollbackCommand, configCommand, doctorCommand, completionCommand,
+    stopCommand, deleteCommand, syncCommand, snapshotCommand, (c: CliContext) => snapshotCommand(c, true), historyCommand, rollbackCommand, idleCommand, controllerCommand, configCommand, doctorCommand, completionCommand,
   ];
   for (const make of commands) {
     program.addCommand(make(ctx).exitOverride().configureOutput({

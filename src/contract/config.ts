@@ -6,6 +6,8 @@
 
 export const CONFIG_MAP = 'runbox-config';
 export const SYSTEM_NAMESPACE = 'runbox-system';
+/** The idle controller's leader-election Lease, in SYSTEM_NAMESPACE; every user may read it (runbox doctor). */
+export const CONTROLLER_LEASE = 'runbox-controller';
 
 /** Setting name -> ConfigMap key. */
 export const CONFIG_KEYS = {

@@ -24,6 +24,11 @@ export const ANNOTATION = {
   snapshots: 'runbox.dev/snapshots',
   /** The version the next start runs when it is not the latest (a rollback), e.g. "v1". */
   rollback: 'runbox.dev/rollback',
+  /** Idle policy: how long idle before the worker is shrunk, and before it sleeps (90s, 5m, 1h, never). */
+  dozeAfter: 'runbox.dev/doze-after',
+  sleepAfter: 'runbox.dev/sleep-after',
+  /** Dozing or sleeping, since when, why and by whom, as JSON (see contract/idle.ts IdleRecord). */
+  idle: 'runbox.dev/idle',
 } as const;
 
 /** The environment's containers. */

@@ -92,6 +92,7 @@ export function execInPod(req: ExecRequest): Promise<number> {
     stdin: req.stdin !== null,
     tty: req.terminal !== undefined,
   });
+  req.target.onRequest?.('GET', 'exec');
   const ws = new WebSocket(url, [...SUBPROTOCOLS], {
     ...req.target.tls,
     headers: req.target.headers,

@@ -32,6 +32,7 @@ export const PATCH = {
 
 /** Opens one request and resolves to the response, unread (watches stream it). */
 export function openRequest(target: KubeTarget, opts: RequestOptions): Promise<IncomingMessage> {
+  target.onRequest?.(opts.method, opts.path);
   const url = new URL(opts.path, target.server);
   const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;

@@ -18,6 +18,8 @@ export interface KubeTarget {
   headers: Record<string, string>;
   /** The kubeconfig user's name: who we are when the cluster cannot say. */
   user?: string | undefined;
+  /** Told of every request before it goes out (the controller counts them for its metrics). */
+  onRequest?: ((method: string, path: string) => void) | undefined;
 }
 
 /** What the user chose on the command line, kubectl style. */

@@ -62,6 +62,7 @@ describe('runbox doctor', () => {
       '✓ default StorageClass hostpath',
       `✓ permissions: all 25 verbs runbox needs in namespace ${ns}`,
       expect.stringMatching(new RegExp(`^✓ Node image ${nodeImage().replaceAll('.', '\\.')} runs on node \\S+$`)),
+      expect.stringMatching(/^✓ idle controller running \(leader runbox-controller-\S+, renewed \d+ s ago\)$/),
     ]);
     expect(await doctorDeployments()).toEqual([]);
   });
@@ -70,7 +71,7 @@ describe('runbox doctor', () => {
     const r = await doctor(['-o', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const checks = JSON.parse(r.stdout) as CheckJson[];
-    expect(checks.map((c) => c.check)).toEqual(['api-server', 'in-place-resize', 'storage-class', 'permissions', 'node-image']);
+    expect(checks.map((c) => c.check)).toEqual(['api-server', 'in-place-resize', 'storage-class', 'permissions', 'node-image', 'controller']);
     for (const c of checks) {
       expect(c, JSON.stringify(c)).toMatchObject({ ok: true, detail: expect.any(String) });
       expect(c.warning).toBeUndefined();
@@ -105,7 +106,7 @@ describe('runbox doctor', () => {
         `kubectl create rolebinding runbox-no-exec --clusterrole runbox-user --serviceaccount ${ns}:no-exec -n ${ns} (see manifests/)`,
     ]);
     // Everything else it may do, so the other checks still pass.
-    expect(lines(r).filter((l) => l.startsWith('✓ ')).length, r.stdout).toBe(4);
+    expect(lines(r).filter((l) => l.startsWith('✓ ')).length, r.stdout).toBe(5);
 
     const json = JSON.parse((await doctor(['-o', 'json'], env)).stdout) as CheckJson[];
     expect(json.find((c) => c.check === 'permissions')).toMatchObject({ ok: false, hint: expect.stringContaining('runbox-user') });
@@ -117,13 +118,14 @@ describe('runbox doctor', () => {
     const started = Date.now();
     const r = await doctor([], laptopEnv({ RUNBOX_NODE_IMAGE: image }));
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(lines(r).at(-1)).toMatch(
+    const failed = lines(r).filter((l) => !l.startsWith('✓ '));
+    expect(failed.length, r.stdout).toBe(1);
+    expect(failed[0]).toMatch(
       new RegExp(
         `^✗ Node image ${image.replaceAll('.', '\\.')} cannot be pulled \\((ErrImagePull|ImagePullBackOff)\\): .+ — ` +
           'set a Node 24 image the nodes can pull: runbox config set node-image IMAGE --cluster$',
       ),
     );
-    expect(lines(r).slice(0, -1).every((l) => l.startsWith('✓ ')), r.stdout).toBe(true);
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(await doctorDeployments()).toEqual([]);
   });

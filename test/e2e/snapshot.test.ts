@@ -1,12 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotRecord } from '../../src/contract/snapshot.ts';
 import type { Kube } from './support/cluster.ts';
 import { DEBIAN, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
 import { kubectl, laptopEnv, runbox, startRunbox } from './support/cli.ts';
+import { buildDeb } from './support/deb.ts';
 
 // Root-filesystem snapshots on the dev cluster: the sidecar commits the
 // worker's changes as image layers in the local registry (registry-push and
@@ -92,15 +89,7 @@ describe('a snapshot before --kill_after', () => {
 
   it('a package installed with apt survives recycling and runs', async () => {
     // A .deb built here and carried by sync: the dev cluster has no apt mirror.
-    const pkg = mkdtempSync(join(tmpdir(), 'runbox-deb-'));
-    mkdirSync(join(pkg, 'root/DEBIAN'), { recursive: true });
-    mkdirSync(join(pkg, 'root/usr/bin'), { recursive: true });
-    writeFileSync(join(pkg, 'root/DEBIAN/control'), 'Package: runbox-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: runbox <e2e@runbox.dev>\nDescription: says hello\n');
-    writeFileSync(join(pkg, 'root/usr/bin/runbox-hello'), '#!/bin/sh\necho hello from a package\n');
-    chmodSync(join(pkg, 'root/usr/bin/runbox-hello'), 0o755);
-    mkdirSync(join(pkg, 'up'));
-    execFileSync('dpkg-deb', ['--build', '--root-owner-group', join(pkg, 'root'), join(pkg, 'up/runbox-hello.deb')], { stdio: 'ignore' });
-    expect((await rb('sync', 'snap', join(pkg, 'up'), '--remote', 'debs')).code).toBe(0);
+    expect((await rb('sync', 'snap', buildDeb('runbox-hello', 'hello from a package'), '--remote', 'debs')).code).toBe(0);
     const install = await rb('snap', 'sh', '-c', 'apt-get install -y /data/debs/runbox-hello.deb >/dev/null 2>&1 && runbox-hello');
     expect(install.stdout).toBe('hello from a package\n');
     expect((await rb('stop', 'snap')).code).toBe(0);

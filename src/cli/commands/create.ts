@@ -3,6 +3,7 @@ import { SUBCOMMANDS } from '../argv.ts';
 import type { CreateRequest } from '../../env/lifecycle/create.ts';
 import { nameProblems } from '../../env/names.ts';
 import { configOverrides } from '../config-overrides.ts';
+import { afterProblems } from './idle.ts';
 import { timeoutOption } from '../options.ts';
 import { sidecarSource } from '../sidecar-source.ts';
 import { envDeps, laptopCache, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
@@ -17,6 +18,8 @@ interface CreateOptions extends GlobalOptions {
   sidecarImage?: string;
   keep?: boolean;
   timeout: number;
+  dozeAfter?: string;
+  sleepAfter?: string;
 }
 
 /** What create takes from the command line; the rest comes from the cluster config. */
@@ -39,10 +42,12 @@ export function validateCreate(name: string, o: CreateOptions): { problems: stri
     if (eq <= 0) problems.push(`--node-selector must be key=value, not "${kv}"`);
     else nodeSelector[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
+  problems.push(...afterProblems(o));
   return {
     problems,
     req: {
       name,
+      idle: { dozeAfter: o.dozeAfter, sleepAfter: o.sleepAfter },
       allocation,
       volumeSize: o.volumeSize,
       nodeSelector,
@@ -64,6 +69,8 @@ export function createCommand(ctx: CliContext): Command {
     .option('--node-selector <key=value>', 'schedule only on matching nodes (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--gpu <count>', 'GPUs for the worker (nvidia.com/gpu)', '0')
     .option('--sidecar-image <image>', "run this sidecar image instead of runbox's own sidecar on the Node image (default: $RUNBOX_SIDECAR_IMAGE)")
+    .option('--doze-after <duration>', 'idle time before the worker is shrunk in place (90s, 5m, 1h, never; default: the cluster config, else 10m)')
+    .option('--sleep-after <duration>', 'idle time before it is snapshotted and scaled to zero (default: the cluster config, else 30m)')
     .option('--keep', 'keep what was created if the environment fails to start')
     .addOption(timeoutOption('the environment to be ready'))
     .action(async (name: string, o: CreateOptions) => {

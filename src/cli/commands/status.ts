@@ -5,7 +5,7 @@ import { shortAge } from '../format.ts';
 
 export function statusCommand(ctx: CliContext): Command {
   return withGlobals(new Command('status'))
-    .description('show one environment: state, allocation, pod, node')
+    .description('show one environment: state (and why it dozes or sleeps), allocation, pod, node')
     .argument('<name>', 'environment name')
     .action(async (name: string, o: GlobalOptions) => {
       rejectProblems(nameProblems(name));
@@ -19,7 +19,7 @@ export function statusCommand(ctx: CliContext): Command {
       const lines: [string, string][] = [
         ['Name', s.name],
         ['Namespace', s.namespace],
-        ['State', s.reason ? `${s.state} (${s.reason})` : s.state],
+        ['State', s.reason ? `${s.state} (${s.reason})` : s.idle ? `${s.state} since ${shortAge(s.idle.at, now)} ago: ${s.idle.why}${s.idle.by ? ` (${s.idle.by})` : ''}` : s.state],
         ['Image', s.image],
         ['Allocation', `${s.allocation} unit${s.allocation === 1 ? '' : 's'} (${s.resources.cpu} CPU, ${s.resources.memory} memory)`],
         ['Applied', s.applied ? `${s.applied.cpu ?? '?'} CPU, ${s.applied.memory ?? '?'} memory` : '-'],

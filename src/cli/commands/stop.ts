@@ -20,7 +20,13 @@ export function stopCommand(ctx: CliContext): Command {
       const { snapshotAndSleep } = await import('../../env/snapshot/sleep.ts');
       const deps = await envDeps(ctx, o, { quiet: false });
       const registry = o.snapshot ? await snapshotRegistry(ctx, deps) : undefined;
-      const outcome = await snapshotAndSleep(deps, { name, anyOwner: Boolean(o.anyOwner), registry, commands: [] });
+      const outcome = await snapshotAndSleep(deps, {
+        name,
+        anyOwner: Boolean(o.anyOwner),
+        registry,
+        commands: [],
+        record: { state: 'sleeping', at: deps.clock.now().toISOString(), why: 'runbox stop', by: 'runbox stop' },
+      });
       laptopCache(ctx, deps, name).write({ pod: undefined });
       deps.progress.done(`${name} is sleeping${o.snapshot ? sleepNote(outcome) : ' (no snapshot, as asked)'}`);
     });

@@ -3,6 +3,7 @@ import { RunboxError } from '../../errors.ts';
 import {
   allOk,
   apiServerCheck,
+  controllerCheck,
   bindCommand,
   checkJson,
   checkLine,
@@ -132,5 +133,25 @@ describe('output', () => {
   it('a pass never shows a hint; the run fails on any failure only', () => {
     expect(checkLine({ check: 'api-server', level: 'pass', detail: 'd', hint: 'h' })).toBe('✓ d');
     expect(allOk([{ check: 'api-server', level: 'pass', detail: '' }, { check: 'storage-class', level: 'warn', detail: '' }])).toBe(true);
+  });
+});
+
+describe('controllerCheck', () => {
+  const now = new Date('2026-11-23T10:00:30Z');
+  it('passes while a leader renews its Lease', () => {
+    expect(controllerCheck({ holderIdentity: 'rc-1', renewTime: '2026-11-23T10:00:25.000000Z', leaseDurationSeconds: 15 }, now)).toEqual({
+      check: 'controller',
+      level: 'pass',
+      detail: 'idle controller running (leader rc-1, renewed 5 s ago)',
+    });
+  });
+  it('warns, saying how to install it, when none runs or the Lease is stale', () => {
+    expect(controllerCheck('absent', now)).toMatchObject({ level: 'warn', detail: expect.stringMatching(/^no idle controller runs/), hint: expect.stringContaining('kubectl apply -k manifests/') });
+    expect(controllerCheck({ holderIdentity: '' }, now).level).toBe('warn');
+    expect(controllerCheck({ holderIdentity: 'rc-1', renewTime: '2026-11-23T09:50:00Z', leaseDurationSeconds: 15 }, now)).toMatchObject({
+      level: 'warn',
+      detail: "the idle controller's Lease was last renewed 630 s ago (by rc-1): it is not running",
+    });
+    expect(controllerCheck('forbidden', now)).toMatchObject({ level: 'warn' });
   });
 });

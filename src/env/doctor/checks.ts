@@ -8,7 +8,7 @@ import { RUNBOX_USER_ROLE, permissionText, type Permission } from './role.ts';
  * server in, one line out. No I/O here; run.ts makes the calls.
  */
 
-export type CheckName = 'api-server' | 'in-place-resize' | 'config' | 'storage-class' | 'permissions' | 'node-image';
+export type CheckName = 'api-server' | 'in-place-resize' | 'config' | 'storage-class' | 'permissions' | 'node-image' | 'controller';
 
 /** pass and warn let the run succeed (a warning: could not be checked); fail does not. */
 export type CheckLevel = 'pass' | 'warn' | 'fail';
@@ -167,4 +167,27 @@ export function storageClassWhere(source: ConfigSource, namespace: string): stri
     default:
       return ((s: never) => s)(source);
   }
+}
+
+/** What check 6 reads of the controller's Lease (runbox-system/runbox-controller). */
+export interface ControllerLease {
+  holderIdentity?: string;
+  renewTime?: string;
+  leaseDurationSeconds?: number;
+}
+
+const INSTALL = 'install it with: npm run build && kubectl apply -k manifests/ (an admin), or run it yourself: runbox controller';
+
+/** 6. The idle controller runs when a replica holds its Lease and renewed it in time. */
+export function controllerCheck(lease: ControllerLease | 'absent' | 'forbidden', now: Date): CheckResult {
+  if (lease === 'forbidden') return warn('controller', 'idle controller not checked: you may not read its Lease in runbox-system');
+  if (lease === 'absent' || !lease.holderIdentity) {
+    return warn('controller', 'no idle controller runs: idle environments are not dozed or put to sleep', INSTALL);
+  }
+  const renewed = lease.renewTime ? Date.parse(lease.renewTime) : Number.NaN;
+  const ago = Math.round((now.getTime() - renewed) / 1000);
+  if (Number.isNaN(renewed) || ago > (lease.leaseDurationSeconds ?? 15) * 2) {
+    return warn('controller', `the idle controller's Lease was last renewed ${Number.isNaN(ago) ? 'never' : `${ago} s ago`} (by ${lease.holderIdentity}): it is not running`, INSTALL);
+  }
+  return pass('controller', `idle controller running (leader ${lease.holderIdentity}, renewed ${Math.max(0, ago)} s ago)`);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ConfigSetting } from '../../contract/config.ts';
+import { CONTROLLER_LEASE, SYSTEM_NAMESPACE, type ConfigSetting } from '../../contract/config.ts';
 import { httpStatusOf } from '../../errors.ts';
 import { apiError } from '../../kube/api-error.ts';
 import { CORE_DISCOVERY_PATH, SELF_SUBJECT_ACCESS_REVIEW_PATH, STORAGE_CLASSES_PATH, VERSION_PATH, collectionPath, objectPath } from '../../kube/paths.ts';
@@ -13,6 +13,7 @@ import type { EnvDeps } from '../deps.ts';
 import { whoAmI } from '../inspect/identity.ts';
 import {
   apiServerCheck,
+  controllerCheck,
   denied,
   failedCall,
   inPlaceResizeCheck,
@@ -23,6 +24,7 @@ import {
   type AccessAnswer,
   type CheckName,
   type CheckResult,
+  type ControllerLease,
   type StorageClassInfo,
 } from './checks.ts';
 import {
@@ -127,7 +129,17 @@ export async function runDoctor(deps: EnvDeps, req: DoctorRequest): Promise<Chec
     results.push(await probeNodeImage(deps, image));
   }
 
-  // 6. The controller: checked here once it exists.
+  // 6. The idle controller holds its Lease.
+  progress.step('looking for the idle controller');
+  try {
+    const res = await requestJson(kube, { method: 'GET', path: objectPath('leases', SYSTEM_NAMESPACE, CONTROLLER_LEASE), signal });
+    if (res.status === 403) results.push(controllerCheck('forbidden', deps.clock.now()));
+    else if (res.status === 404) results.push(controllerCheck('absent', deps.clock.now()));
+    else if (res.status >= 300) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, body: res.body });
+    else results.push(controllerCheck((res.body as { spec?: ControllerLease }).spec ?? {}, deps.clock.now()));
+  } catch (err) {
+    results.push(failed('controller', 'reading the idle controller Lease', err));
+  }
   return results;
 }
 

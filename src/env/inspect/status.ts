@@ -1,7 +1,10 @@
+import type { IdleRecord } from '../../contract/idle.ts';
 import { ANNOTATION, LABEL_OWNER, WORKER } from '../../contract/names.ts';
 import type { Deployment, Pod } from '../../kube/types.ts';
+import { idleRecord } from '../idle/policy.ts';
 
-export type EnvState = 'running' | 'sleeping' | 'starting' | 'failing';
+/** dozing: running, its worker shrunk by the idle controller until the next command. */
+export type EnvState = 'running' | 'dozing' | 'sleeping' | 'starting' | 'failing';
 
 export interface EnvSummary {
   name: string;
@@ -15,6 +18,8 @@ export interface EnvSummary {
   pod?: string | undefined;
   lastActivity?: string | undefined;
   created?: string | undefined;
+  /** When, why and by whom it was put to doze or sleep (the runbox.dev/idle record). */
+  idle?: IdleRecord | undefined;
 }
 
 const FAILING_REASONS = new Set([
@@ -88,8 +93,9 @@ export function summarize(dep: Deployment, pods: Pod[]): EnvSummary {
   const failing = live.map(podFailure).find((f) => f !== undefined);
   let state: EnvState;
   let reason: string | undefined;
+  const idle = idleRecord(dep);
   if ((dep.spec?.replicas ?? 1) === 0) state = 'sleeping';
-  else if (ready) state = 'running';
+  else if (ready) state = idle?.state === 'dozing' ? 'dozing' : 'running';
   else if (failing) {
     state = 'failing';
     reason = `${failing.reason}: ${failing.message}`;
@@ -109,5 +115,6 @@ export function summarize(dep: Deployment, pods: Pod[]): EnvSummary {
     pod: ready?.metadata?.name,
     lastActivity: ann[ANNOTATION.lastActivity],
     created: dep.metadata?.creationTimestamp ? new Date(dep.metadata.creationTimestamp).toISOString() : undefined,
+    idle: idle && (idle.state === 'sleeping') === ((dep.spec?.replicas ?? 1) === 0) ? idle : undefined,
   };
 }

@@ -25,6 +25,8 @@ export interface EnvSpec {
   nodeSelector: Record<string, string>;
   gpus: number;
   owner: { user: string; label: string };
+  /** The idle policy, where the environment has its own (durations such as 90s, 5m, 1h, or never). */
+  idle?: { dozeAfter?: string | undefined; sleepAfter?: string | undefined } | undefined;
 }
 
 function labels(spec: EnvSpec): Record<string, string> {
@@ -67,6 +69,8 @@ export function deployment(spec: EnvSpec, now: Date): Deployment {
         [ANNOTATION.allocation]: String(spec.allocation),
         [ANNOTATION.resources]: JSON.stringify(res),
         [ANNOTATION.lastActivity]: now.toISOString(),
+        ...(spec.idle?.dozeAfter ? { [ANNOTATION.dozeAfter]: spec.idle.dozeAfter } : {}),
+        ...(spec.idle?.sleepAfter ? { [ANNOTATION.sleepAfter]: spec.idle.sleepAfter } : {}),
       },
     },
     spec: {

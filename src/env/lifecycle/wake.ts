@@ -1,4 +1,4 @@
-import { WORKER } from '../../contract/names.ts';
+import { ANNOTATION, WORKER } from '../../contract/names.ts';
 import { RunboxError } from '../../errors.ts';
 import { apiError } from '../../kube/api-error.ts';
 import { objectPath } from '../../kube/paths.ts';
@@ -59,7 +59,13 @@ export async function wakeEnv(
   if (newSidecar) await ensureSidecarBundle(kube, newSidecar);
   // The version the next start runs (the latest snapshot, or a rollback's), in the same patch.
   const start = nextStartPatch(req.dep, deps.clock.now());
-  const annotations = { ...(req.to ? allocationAnnotations(req.to) : {}), ...start?.annotations };
+  // A wake ends a sleep: the idle record goes (null deletes it in a patch). A wake is activity: the idle controller's clock starts again.
+  const annotations = {
+    ...(req.to ? allocationAnnotations(req.to) : {}),
+    ...start?.annotations,
+    [ANNOTATION.lastActivity]: deps.clock.now().toISOString(),
+    ...(req.dep.metadata?.annotations?.[ANNOTATION.idle] ? { [ANNOTATION.idle]: null } : {}),
+  };
   const body = {
     ...(Object.keys(annotations).length > 0 ? { metadata: { annotations } } : {}),
     spec: { replicas: 1, template: wakeTemplate(sameResources(template, resources) ? undefined : resources, newSidecar, start?.image) },

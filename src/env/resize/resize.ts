@@ -182,7 +182,8 @@ async function recordAllocation(kube: KubeTarget, name: string, to: Allocation):
     await callJson(kube, {
       method: 'PATCH',
       path: objectPath('deployments', kube.namespace, name),
-      body: { metadata: { annotations: allocationAnnotations(to) } },
+      // A resize ends a doze: the worker has its allocation again.
+      body: { metadata: { annotations: { ...allocationAnnotations(to), [ANNOTATION.idle]: null } } },
       contentType: PATCH.merge,
     });
   } catch (err) {

@@ -1,4 +1,5 @@
-import { SIDECAR, WORKER } from '../../contract/names.ts';
+import type { IdleRecord } from '../../contract/idle.ts';
+import { ANNOTATION, SIDECAR, WORKER } from '../../contract/names.ts';
 import type { SnapshotAnswer } from '../../contract/snapshot.ts';
 import { apiError } from '../../kube/api-error.ts';
 import { objectPath } from '../../kube/paths.ts';
@@ -25,6 +26,8 @@ export interface SleepRequest {
   /** Unset: snapshots are off (no registry configured). */
   registry: SnapshotRegistry | undefined;
   commands: string[];
+  /** Why it sleeps, written with the last patch (see contract/idle.ts). */
+  record?: IdleRecord | undefined;
 }
 
 export interface SleepOutcome {
@@ -45,13 +48,14 @@ export async function snapshotAndSleep(deps: EnvDeps, req: SleepRequest): Promis
   }
   deps.progress.step(`stopping ${req.name}`);
   await sleepEnv(deps, req.name);
-  await applyNextStart(deps, await readOwnEnv(deps.kube, req.name, true));
+  await applyNextStart(deps, await readOwnEnv(deps.kube, req.name, true), req.record);
   return outcome;
 }
 
-/** Only while no pod runs: a template change then starts nothing. */
-async function applyNextStart(deps: EnvDeps, dep: Deployment): Promise<void> {
-  const change = nextStartPatch(dep, deps.clock.now());
+/** Only while no pod runs: a template change then starts nothing. The idle record comes last: a waiting command takes it as the end of the sleep. */
+async function applyNextStart(deps: EnvDeps, dep: Deployment, record: IdleRecord | undefined): Promise<void> {
+  const next = nextStartPatch(dep, deps.clock.now());
+  const change = record ? { ...next, annotations: { ...next?.annotations, [ANNOTATION.idle]: JSON.stringify(record) } } : next;
   if (!change) return;
   const name = dep.metadata?.name ?? '';
   try {

@@ -1,0 +1,187 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SnapshotRecord } from '../../src/contract/snapshot.ts';
+import type { Kube } from './support/cluster.ts';
+import { DEBIAN, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
+import { RUNBOX, kubectl, laptopEnv, runbox, startRunbox } from './support/cli.ts';
+import { buildDeb } from './support/deb.ts';
+
+// The idle controller as the dev cluster runs it: installed from manifests/
+// by cluster:up (two replicas, one leading). Every environment here sets its
+// own idle policy; the dev cluster's default is never.
+
+let kube: Kube;
+let ns: string;
+let env: NodeJS.ProcessEnv;
+const rb = (...args: string[]) => runbox(['-n', ns, ...args], { env });
+const replicas = async (name: string) => Number((await kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'jsonpath={.spec.replicas}'])).stdout);
+const podsOf = async (name: string) =>
+  (await kubectl(['-n', ns, 'get', 'pod', '-l', `runbox.dev/env=${name}`, '-o', 'jsonpath={.items[*].metadata.name}'])).stdout.split(' ').filter(Boolean);
+const records = async (name: string) =>
+  JSON.parse((await kubectl(['-n', ns, 'get', 'deploy', name, '-o', 'jsonpath={.metadata.annotations.runbox\\.dev/snapshots}'])).stdout || '[]') as SnapshotRecord[];
+const create = async (name: string, ...policy: string[]) => {
+  const r = await rb('create', name, '--image', DEBIAN, ...policy);
+  expect(r.code, r.stderr).toBe(0);
+};
+
+/** The leading controller replica's /metrics, straight from its pod IP (the host reaches pod IPs). */
+async function leaderMetrics(): Promise<Map<string, number>> {
+  const holder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+  const ip = (await kubectl(['-n', 'runbox-system', 'get', 'pod', holder, '-o', 'jsonpath={.status.podIP}'])).stdout;
+  const text = await (await fetch(`http://${ip}:8080/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+const metric = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
+
+beforeAll(async () => {
+  kube = await devCluster();
+  ns = await createNamespace(kube, 'e2e-idle');
+  env = laptopEnv();
+  const ready = await kubectl(['-n', 'runbox-system', 'rollout', 'status', 'deploy/runbox-controller', '--timeout=120s']);
+  expect(ready.code, `the controller from manifests/ is not running: ${ready.stderr}`).toBe(0);
+});
+
+afterAll(async () => {
+  await deleteNamespace(kube, ns);
+});
+
+describe('the idle controller', () => {
+  it('puts an environment idle past sleep-after to sleep, says why, counts it, and the next command wakes it with its files and packages', async () => {
+    const before = await leaderMetrics();
+    await create('nap', '--sleep-after', '20s', '--doze-after', 'never');
+    // A package, installed as a user would: a .deb (the dev cluster has no apt mirror), carried by sync.
+    expect((await rb('sync', 'nap', buildDeb('runbox-nap', 'rested'), '--remote', 'debs')).code).toBe(0);
+    const install = await rb('nap', 'sh', '-c', 'apt-get install -y /data/debs/runbox-nap.deb >/dev/null 2>&1 && echo kept > /data/note && runbox-nap');
+    expect(install).toEqual({ code: 0, stdout: 'rested\n', stderr: '' });
+    const lastCommand = Date.now();
+
+    await waitFor('nap asleep', 60_000, async () => (await replicas('nap')) === 0);
+    const asleepAfter = (Date.now() - lastCommand) / 1000;
+    // The record and the Event come last, once no pod is left.
+    await waitFor('the Slept event', 30_000, async () => /Slept/.test((await kubectl(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=nap'])).stdout));
+    console.log(`asleep ${asleepAfter.toFixed(1)} s after its last command (sleep-after 20s)`);
+    expect(asleepAfter).toBeLessThanOrEqual(30);
+    expect(asleepAfter).toBeGreaterThanOrEqual(19);
+
+    const describe = await kubectl(['-n', ns, 'describe', 'deployment', 'nap']);
+    expect(describe.stdout).toMatch(/Slept\s+\S+\s+runbox-controller\s+slept after 2\ds idle \(sleep-after 20s\); snapshot v1/);
+    expect((await rb('status', 'nap')).stdout).toMatch(/State:\s+sleeping since \d+s ago: idle for 2\ds \(sleep-after 20s\) \(controller\)/);
+
+    const after = await leaderMetrics();
+    expect(metric(after, 'runbox_idle_actions_total{action="sleep",outcome="done"}') - metric(before, 'runbox_idle_actions_total{action="sleep",outcome="done"}')).toBe(1);
+    expect(metric(after, 'runbox_environments{state="sleeping"}')).toBeGreaterThanOrEqual(1);
+    expect(metric(after, 'runbox_snapshot_duration_seconds_count{changed="true"}') - metric(before, 'runbox_snapshot_duration_seconds_count{changed="true"}')).toBe(1);
+
+    const woken = await rb('nap', 'sh', '-c', "runbox-nap && cat /data/note && dpkg-query -W -f '${Status}\\n' runbox-nap");
+    expect(woken).toEqual({ code: 0, stdout: 'rested\nkept\ninstall ok installed\n', stderr: '' });
+    const afterWake = await leaderMetrics();
+    expect(metric(afterWake, 'runbox_wakes_total') - metric(after, 'runbox_wakes_total')).toBe(1);
+    expect(await replicas('nap')).toBe(1);
+    await rb('idle', 'nap', '--sleep-after', 'never');
+  }, 240_000);
+
+  it('never sleeps a busy environment: a long command, an open shell, a sync --watch, a nohup process', async () => {
+    const names = ['busycmd', 'busyshell', 'busywatch', 'busynohup'];
+    for (const n of names) await create(n, '--sleep-after', '20s', '--doze-after', 'never');
+    const started = Date.now();
+    const long = startRunbox(['-n', ns, 'busycmd', 'sleep', '120'], { env });
+    // A shell on a pseudo-terminal (script(1)) with nobody typing: its input stays open until the test closes it.
+    const shell = spawn('script', ['-qefc', `"${process.execPath}" "${RUNBOX}" -n ${ns} shell busyshell`, '/dev/null'], { env: { ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const shellDone = new Promise<number>((r) => shell.on('close', (code) => r(code ?? -1)));
+    const folder = mkdtempSync(join(tmpdir(), 'runbox-idle-watch-'));
+    writeFileSync(join(folder, 'f'), 'x');
+    const watch = startRunbox(['-n', ns, 'sync', 'busywatch', folder, '--remote', 'w', '--watch'], { env });
+    await watch.output(/watching .*Ctrl-C to stop/, 'stderr');
+    const bg = await rb('busynohup', 'sh', '-c', 'nohup sleep 130 >/dev/null 2>&1 &');
+    expect(bg.code, bg.stderr).toBe(0);
+
+    // Well past sleep-after, every one of them is still up.
+    while (Date.now() - started < 115_000) {
+      await new Promise((r) => setTimeout(r, 5_000));
+      for (const n of names) expect(await replicas(n), `${n} after ${Math.round((Date.now() - started) / 1000)} s`).toBe(1);
+    }
+    shell.stdin.end('exit\n');
+    expect(await shellDone).toBe(0);
+    process.kill(watch.pid, 'SIGINT');
+    expect((await watch.done).code).toBe(130);
+    expect((await long.done).code).toBe(0);
+    const ended = Date.now();
+    for (const n of ['busycmd', 'busyshell', 'busywatch']) await waitFor(`${n} asleep`, 45_000, async () => (await replicas(n)) === 0);
+    console.log(`the three slept ${((Date.now() - ended) / 1000).toFixed(1)} s after their work ended`);
+    expect(Date.now() - ended).toBeLessThan(40_000);
+    // The background process outlives its command: the environment sleeps only after it ended.
+    expect(await replicas('busynohup')).toBe(1);
+    await waitFor('busynohup asleep', 90_000, async () => (await replicas('busynohup')) === 0);
+    expect(Date.now() - started).toBeGreaterThan(130_000 + 19_000);
+    for (const n of names) await rb('delete', n);
+  }, 420_000);
+
+  it('dozes: lowers the worker CPU quota in place; the next command runs at the recorded allocation, same pod, no restart', async () => {
+    await create('doze', '--doze-after', '10s', '--sleep-after', 'never');
+    expect((await rb('doze', 'true')).code).toBe(0);
+    const [pod] = await podsOf('doze');
+    const quota = async () => (await kubectl(['-n', ns, 'exec', pod!, '-c', 'worker', '--', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'])).stdout.trim();
+    expect(await quota()).toBe('12500');
+    await waitFor('doze dozing', 40_000, async () => (await quota()) === '2500');
+    expect((await rb('status', 'doze')).stdout).toMatch(/State:\s+dozing since/);
+    const r = await rb('doze', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
+    expect(r).toEqual({ code: 0, stdout: '12500\n', stderr: '' });
+    expect(await podsOf('doze')).toEqual([pod]);
+    const restarts = (await kubectl(['-n', ns, 'get', 'pod', pod!, '-o', 'jsonpath={.status.containerStatuses[*].restartCount}'])).stdout;
+    expect(restarts).toBe('0 0');
+    expect((await rb('status', 'doze')).stdout).toMatch(/State:\s+running\n/);
+    await rb('delete', 'doze');
+  }, 180_000);
+
+  it('commands sent in a tight loop while it goes to sleep all complete with their own exit codes', async () => {
+    await create('loop', '--sleep-after', '3s', '--doze-after', 'never');
+    const codes: { want: number; got: number; stderr: string }[] = [];
+    let refusals = 0;
+    const until = Date.now() + 75_000;
+    for (let i = 0; Date.now() < until; i++) {
+      const r = await rb('-v', 'loop', 'sh', '-c', `echo $0; exit ${i % 7}`, String(i));
+      codes.push({ want: i % 7, got: r.code, stderr: r.stderr });
+      expect(r.stdout, JSON.stringify(r)).toBe(`${i}\n`);
+      if (/refused the command: draining/.test(r.stderr)) refusals++;
+      // Gaps around sleep-after, so that some commands meet the drain.
+      await new Promise((res) => setTimeout(res, [0, 500, 2_500, 3_200, 4_000][i % 5]));
+    }
+    const slept = (await kubectl(['-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=loop,reason=Slept', '-o', 'name'])).stdout.split('\n').filter(Boolean).length;
+    console.log(`${codes.length} commands, ${slept} sleeps, ${refusals} commands refused by a drain and run again`);
+    expect(codes.filter((c) => c.got === 137)).toEqual([]);
+    expect(codes.filter((c) => c.got !== c.want)).toEqual([]);
+    expect(slept).toBeGreaterThanOrEqual(2);
+    await rb('delete', 'loop');
+  }, 240_000);
+
+  it('a controller killed in the middle of a sleep: the new leader finishes it, with no double snapshot and no lost version', async () => {
+    await create('crash', '--sleep-after', '5s', '--doze-after', 'never');
+    // Enough to snapshot for a while: 40 MB that do not compress.
+    const fill = await rb('crash', 'sh', '-c', 'head -c 40000000 /dev/urandom > /opt/blob && sha256sum /opt/blob');
+    expect(fill.code, fill.stderr).toBe(0);
+    const [pod] = await podsOf('crash');
+    // The sidecar is raised for the snapshot: the sleep has begun. Kill the leader then.
+    await waitFor('the snapshot of crash started', 60_000, async () => {
+      const cpu = (await kubectl(['-n', ns, 'get', 'pod', pod!, '-o', 'jsonpath={.spec.containers[?(@.name=="sidecar")].resources.limits.cpu}'])).stdout;
+      return cpu === '1';
+    });
+    const holder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+    expect((await kubectl(['-n', 'runbox-system', 'delete', 'pod', holder, '--grace-period=0', '--force'])).code).toBe(0);
+    await waitFor('crash asleep', 120_000, async () => (await replicas('crash')) === 0);
+    const newHolder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
+    expect(newHolder).not.toBe(holder);
+    const versions = (await records('crash')).map((r) => r.version);
+    expect(versions).toEqual([1]);
+    const back = await rb('crash', 'sha256sum', '/opt/blob');
+    expect(back).toEqual({ code: 0, stdout: fill.stdout, stderr: '' });
+    await rb('delete', 'crash');
+  }, 300_000);
+});
