@@ -1,5 +1,5 @@
 import { DOZE_CPU, type IdleRecord } from '../src/contract/idle.ts';
-import { ANNOTATION, WORKER } from '../src/contract/names.ts';
+import { ANNOTATION, SIDECAR, WORKER } from '../src/contract/names.ts';
 import type { SidecarStatus } from '../src/contract/sidecar.ts';
 import { objectPath } from '../src/kube/paths.ts';
 import { PATCH, callJson } from '../src/kube/rest.ts';
@@ -7,9 +7,10 @@ import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import type { EnvDeps } from '../src/env/deps.ts';
 import { cfsQuota } from '../src/env/resize/cgroup-wait.ts';
-import { workerOf } from '../src/env/resize/resources-state.ts';
+import { recordedAllocation, workerOf } from '../src/env/resize/resources-state.ts';
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
-import { snapshotAndSleep, type SleepOutcome } from '../src/env/snapshot/sleep.ts';
+import { SIDECAR_MEMORY, SIDECAR_RESOURCES } from '../src/env/lifecycle/sidecar.ts';
+import { sleepAfterSnapshot, snapshotBeforeSleep, type SleepOutcome } from '../src/env/snapshot/sleep.ts';
 import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
 
 /*
@@ -56,29 +57,71 @@ export async function dozeEnv(
   return { done: true, detail: `worker CPU ${before ?? '?'} -> ${DOZE_CPU}` };
 }
 
+/**
+ * What the sidecar gets for a snapshot before a sleep: half a CPU, which a
+ * node full of running environments can still find (a whole one is deferred
+ * there, and the snapshot then crawls at the sidecar's resting 50m).
+ */
+export const SIDECAR_SNAPSHOT_BEFORE_SLEEP = { cpu: '500m', memory: SIDECAR_MEMORY };
+
 export async function sleepIdleEnv(
   deps: EnvDeps,
   sidecar: SidecarClient,
-  req: { dep: Deployment; target: SidecarTarget; why: string; registry: SnapshotRegistry | undefined },
+  req: { dep: Deployment; pod: Pod; target: SidecarTarget; why: string; registry: SnapshotRegistry | undefined; gate: <T>(work: () => Promise<T>) => Promise<T> },
 ): Promise<Outcome & { snapshot?: SleepOutcome }> {
   const name = req.dep.metadata?.name ?? '';
-  const drained = await sidecar.drain(req.target).catch((err: unknown) => err as Error);
-  if (drained instanceof Error) return { done: false, failed: drained };
-  if (drained !== true) return { done: false, busy: drained };
+  const sleep = {
+    name,
+    anyOwner: true,
+    registry: req.registry,
+    commands: [],
+    record: { state: 'sleeping' as const, at: deps.clock.now().toISOString(), why: req.why, by: 'controller' },
+    working: 'given' as const,
+  };
+  const podName = req.pod.metadata?.name ?? '';
+  // One drain and snapshot at a time: each raises a sidecar, and a drain must not lapse while it waits its turn.
+  const first = await req.gate(async (): Promise<(Outcome & { snapshot?: SleepOutcome }) | SleepOutcome> => {
+    const drained = await sidecar.drain(req.target).catch((err: unknown) => err as Error);
+    if (drained instanceof Error) return { done: false, failed: drained };
+    if (drained !== true) return { done: false, busy: drained };
+    try {
+      // Nothing runs any more: the worker's CPU goes to the snapshot, in one resize (the kubelet
+      // takes a second one after a pause), and nothing is lowered after it: the pod goes.
+      await resizeBoth(deps.kube, podName, { worker: DOZE_CPU, sidecar: SIDECAR_SNAPSHOT_BEFORE_SLEEP.cpu }).catch(() => undefined);
+      return await snapshotBeforeSleep(deps, sleep);
+    } catch (err) {
+      // No sleep without its snapshot: the environment stays up, and takes commands again.
+      await sidecar.undrain(req.target).catch(() => {});
+      await resizeBoth(deps.kube, podName, { worker: workerCpu(req.dep, req.pod), sidecar: SIDECAR_RESOURCES.cpu }).catch(() => {});
+      return { done: false, failed: err as Error };
+    }
+  });
+  if ('done' in first) return first;
   try {
-    const snapshot = await snapshotAndSleep(deps, {
-      name,
-      anyOwner: true,
-      registry: req.registry,
-      commands: [],
-      record: { state: 'sleeping', at: deps.clock.now().toISOString(), why: req.why, by: 'controller' },
-    });
-    const s = snapshot.snapshot;
-    const detail = s ? (s.changed ? `snapshot v${s.record.version}` : 'root filesystem unchanged since the last snapshot') : snapshot.skipped ? `no snapshot: ${snapshot.skipped}` : undefined;
-    return { done: true, snapshot, ...(detail ? { detail } : {}) };
+    await sleepAfterSnapshot(deps, sleep);
   } catch (err) {
-    // No sleep without its snapshot: the environment stays up, and takes commands again.
-    await sidecar.undrain(req.target).catch(() => {});
     return { done: false, failed: err as Error };
   }
+  const s = first.snapshot;
+  const detail = s ? (s.changed ? `snapshot v${s.record.version}` : 'root filesystem unchanged since the last snapshot') : first.skipped ? `no snapshot: ${first.skipped}` : undefined;
+  return { done: true, snapshot: first, ...(detail ? { detail } : {}) };
 }
+
+/** The worker's CPU as the pod had it before the sleep began. */
+const workerCpu = (dep: Deployment, pod: Pod): string =>
+  (workerOf(pod.spec?.containers)?.resources?.limits as { cpu?: string } | undefined)?.cpu ?? recordedAllocation(dep).resources.cpu;
+
+const resizeBoth = (kube: KubeTarget, pod: string, cpu: { worker: string; sidecar: string }) =>
+  callJson(kube, {
+    method: 'PATCH',
+    path: objectPath('pods', kube.namespace, pod, 'resize'),
+    body: {
+      spec: {
+        containers: [
+          { name: WORKER, resources: { requests: { cpu: cpu.worker }, limits: { cpu: cpu.worker } } },
+          { name: SIDECAR, resources: { requests: { cpu: cpu.sidecar }, limits: { cpu: cpu.sidecar } } },
+        ],
+      },
+    },
+    contentType: PATCH.strategic,
+  });

@@ -44,6 +44,10 @@ describe('decide', () => {
     expect(decide(facts({ now: at(15), sidecar: { ...idle, lastBusy: at(8).toISOString() } }))).toMatchObject({ kind: 'wait', at: at(18) });
   });
 
+  it('counts idle time from the pod becoming ready at the earliest: the command that woke it is on its way', () => {
+    expect(decide(facts({ now: at(15), podReadySince: at(12), sidecar: idle }))).toMatchObject({ kind: 'wait', at: at(22) });
+  });
+
   it('waits for a pod that does not serve yet', () => {
     expect(decide(facts({ podReady: false, now: at(50) }))).toMatchObject({ kind: 'wait', at: at(60) });
   });

@@ -11,7 +11,7 @@ import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import { runLeaderElection } from './lease.ts';
 import { METRICS_CONTENT_TYPE, createRegistry } from './metrics.ts';
-import { workQueue } from './queue.ts';
+import { oneAtATime, workQueue } from './queue.ts';
 import { envKey, reconcile, type NamespaceSettings, type Observer } from './reconciler.ts';
 import { sidecarClient, type SidecarRoute } from './sidecar-client.ts';
 
@@ -89,6 +89,7 @@ export async function runController(o: ControllerOptions): Promise<void> {
     return value;
   };
   const sidecar = sidecarClient(kube, o.sidecarRoute, () => {});
+  const snapshotGate = oneAtATime();
 
   async function lead(signal: AbortSignal): Promise<void> {
     leading = true;
@@ -105,6 +106,7 @@ export async function runController(o: ControllerOptions): Promise<void> {
             queue,
             observe,
             identity,
+            snapshotGate,
             now: () => new Date(),
             signal,
           },

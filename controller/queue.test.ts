@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workQueue } from './queue.ts';
+import { oneAtATime, workQueue } from './queue.ts';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,5 +69,22 @@ describe('workQueue', () => {
     await tick(5);
     expect(failed).toEqual(['bad']);
     q.stop();
+  });
+});
+
+describe('oneAtATime', () => {
+  it('runs works one after another in order, a failure not stopping the next', async () => {
+    const gate = oneAtATime();
+    const log: string[] = [];
+    const work = (name: string, ms: number, fail = false) => async () => {
+      log.push(`${name} starts`);
+      await tick(ms);
+      log.push(`${name} ends`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([gate(work('a', 10, true)), gate(work('b', 1)), gate(work('c', 1))]);
+    expect(log).toEqual(['a starts', 'a ends', 'b starts', 'b ends', 'c starts', 'c ends']);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
   });
 });

@@ -84,3 +84,13 @@ export function workQueue(work: (key: string) => Promise<void>, opts: { concurre
     },
   };
 }
+
+/** Runs the works given to it one after another, in the order given; one failing does not stop the next. */
+export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return (work) => {
+    const run = last.then(work, work);
+    last = run.catch(() => {});
+    return run;
+  };
+}

@@ -44,6 +44,8 @@ export interface ReconcilerDeps {
   queue: WorkQueue;
   observe: Observer;
   identity: string;
+  /** Snapshots go through it one at a time: each raises its sidecar to a whole CPU, which the node must hold beside the rest. */
+  snapshotGate: <T>(work: () => Promise<T>) => Promise<T>;
   now(): Date;
   /** Cancelled when leadership is lost: no new action starts. */
   signal: AbortSignal;
@@ -93,7 +95,7 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
   if (decision.kind === 'doze') {
     outcome = await dozeEnv(envDeps.kube, d.sidecar, { dep, pod, target, why: decision.why, now: d.now() }).catch((err: unknown) => ({ done: false as const, failed: err as Error }));
   } else {
-    const slept = await sleepIdleEnv(envDeps, d.sidecar, { dep, target, why: decision.why, registry: settings.registry });
+    const slept = await sleepIdleEnv(envDeps, d.sidecar, { dep, pod, target, why: decision.why, registry: settings.registry, gate: d.snapshotGate });
     const s = slept.snapshot?.snapshot;
     if (s) d.observe.snapshot(s.seconds, s.changed);
     outcome = slept;

@@ -31,5 +31,8 @@ export function controllerCommand(ctx: CliContext): Command {
         signal: ctx.io.signal ?? new AbortController().signal,
         write: (line) => ctx.io.stderr.write(`${line}\n`),
       });
+      // Stopped by Ctrl-C (or a TERM): the signal's exit code, as a local program's.
+      const reason = ctx.io.signal?.reason as { exitCode?: number } | undefined;
+      ctx.exitCode = reason?.exitCode ?? 0;
     });
 }

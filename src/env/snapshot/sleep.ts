@@ -28,6 +28,8 @@ export interface SleepRequest {
   commands: string[];
   /** Why it sleeps, written with the last patch (see contract/idle.ts). */
   record?: IdleRecord | undefined;
+  /** What the sidecar gets while it snapshots (default SIDECAR_WORKING; 'given': the caller raised it already). */
+  working?: { cpu: string; memory: string } | 'given' | undefined;
 }
 
 export interface SleepOutcome {
@@ -37,19 +39,27 @@ export interface SleepOutcome {
 }
 
 export async function snapshotAndSleep(deps: EnvDeps, req: SleepRequest): Promise<SleepOutcome> {
+  const outcome = await snapshotBeforeSleep(deps, req);
+  await sleepAfterSnapshot(deps, req);
+  return outcome;
+}
+
+/** The first half: the snapshot, unless snapshots are off or a rollback is pending. A failure throws: no sleep then. */
+export async function snapshotBeforeSleep(deps: EnvDeps, req: SleepRequest): Promise<SleepOutcome> {
   const dep = await readOwnEnv(deps.kube, req.name, req.anyOwner);
-  const outcome: SleepOutcome = {};
   const pending = rollbackVersion(dep);
-  if (!req.registry) outcome.skipped = 'snapshots are off: no registry-push in the cluster config';
-  else if (pending !== undefined) outcome.skipped = `a rollback to v${pending} is pending: changes since the last snapshot are dropped`;
-  else {
-    const pod = (await envPods(deps.kube, req.name)).find((p) => containerServes(p, SIDECAR) && containerServes(p, WORKER));
-    if (pod) outcome.snapshot = await snapshotEnv(deps, { dep, pod: pod.metadata?.name ?? '', registry: req.registry, commands: req.commands, squash: false });
-  }
+  if (!req.registry) return { skipped: 'snapshots are off: no registry-push in the cluster config' };
+  if (pending !== undefined) return { skipped: `a rollback to v${pending} is pending: changes since the last snapshot are dropped` };
+  const pod = (await envPods(deps.kube, req.name)).find((p) => containerServes(p, SIDECAR) && containerServes(p, WORKER));
+  if (!pod) return {};
+  return { snapshot: await snapshotEnv(deps, { dep, pod: pod.metadata?.name ?? '', registry: req.registry, commands: req.commands, squash: false, working: req.working }) };
+}
+
+/** The second half: scale to zero, then (no pod left) the version the next start runs, and the idle record. */
+export async function sleepAfterSnapshot(deps: EnvDeps, req: SleepRequest): Promise<void> {
   deps.progress.step(`stopping ${req.name}`);
   await sleepEnv(deps, req.name);
   await applyNextStart(deps, await readOwnEnv(deps.kube, req.name, true), req.record);
-  return outcome;
 }
 
 /** Only while no pod runs: a template change then starts nothing. The idle record comes last: a waiting command takes it as the end of the sleep. */

@@ -31,6 +31,8 @@ export interface SnapshotEnvRequest {
   registry: SnapshotRegistry;
   commands: string[];
   squash: boolean;
+  /** What the sidecar gets while it works (default SIDECAR_WORKING: a whole CPU); 'given': the caller raised it already. */
+  working?: { cpu: string; memory: string } | 'given' | undefined;
 }
 
 export async function snapshotEnv(deps: EnvDeps, req: SnapshotEnvRequest): Promise<SnapshotAnswer> {
@@ -50,7 +52,7 @@ export async function snapshotEnv(deps: EnvDeps, req: SnapshotEnvRequest): Promi
   };
   deps.progress.step(`snapshotting ${name}`);
   // gzip of a root filesystem wants CPU: the sidecar gets it only while it works.
-  const boosted = await resizeSidecar(deps.kube, req.pod, SIDECAR_WORKING);
+  const boosted = req.working === 'given' ? false : await resizeSidecar(deps.kube, req.pod, req.working ?? SIDECAR_WORKING);
   let answer: SnapshotAnswer;
   try {
     answer = await ask(deps, name, req.pod, request);
