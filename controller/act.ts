@@ -9,7 +9,7 @@ import type { EnvDeps } from '../src/env/deps.ts';
 import { cfsQuota } from '../src/env/resize/cgroup-wait.ts';
 import { recordedAllocation, workerOf } from '../src/env/resize/resources-state.ts';
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
-import { SIDECAR_MEMORY, SIDECAR_RESOURCES } from '../src/env/lifecycle/sidecar.ts';
+import { SIDECAR_RESOURCES } from '../src/env/lifecycle/sidecar.ts';
 import { sleepAfterSnapshot, snapshotBeforeSleep, type SleepOutcome } from '../src/env/snapshot/sleep.ts';
 import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
 
@@ -22,11 +22,12 @@ import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
 
 export type Outcome = { done: true; detail?: string } | { done: false; busy: SidecarStatus } | { done: false; failed: Error };
 
-const resizeWorkerCpu = (kube: KubeTarget, pod: string, cpu: string) =>
+/** One in-place resize of the CPU of the containers named (requests equal limits: the QoS class stays). */
+const resizeCpu = (kube: KubeTarget, pod: string, cpu: { [WORKER]?: string; [SIDECAR]?: string }) =>
   callJson(kube, {
     method: 'PATCH',
     path: objectPath('pods', kube.namespace, pod, 'resize'),
-    body: { spec: { containers: [{ name: WORKER, resources: { requests: { cpu }, limits: { cpu } } }] } },
+    body: { spec: { containers: Object.entries(cpu).map(([name, q]) => ({ name, resources: { requests: { cpu: q }, limits: { cpu: q } } })) } },
     contentType: PATCH.strategic,
   });
 
@@ -46,11 +47,11 @@ export async function dozeEnv(
   const name = req.dep.metadata?.name ?? '';
   const podName = req.pod.metadata?.name ?? '';
   const before = (workerOf(req.pod.spec?.containers)?.resources?.limits as { cpu?: string } | undefined)?.cpu;
-  if (before !== DOZE_CPU) await resizeWorkerCpu(kube, podName, DOZE_CPU);
+  if (before !== DOZE_CPU) await resizeCpu(kube, podName, { [WORKER]: DOZE_CPU });
   const raised = await sidecar.doze(req.target, cfsQuota(DOZE_CPU)).catch((err: unknown) => err as Error);
   if (raised !== true) {
     // Something started meanwhile (or the sidecar could not say): it gets its CPU back at once.
-    if (before && before !== DOZE_CPU) await resizeWorkerCpu(kube, podName, before);
+    if (before && before !== DOZE_CPU) await resizeCpu(kube, podName, { [WORKER]: before });
     return raised instanceof Error ? { done: false, failed: raised } : { done: false, busy: raised };
   }
   await annotate(kube, name, { state: 'dozing', at: req.now.toISOString(), why: req.why, by: 'controller' });
@@ -58,11 +59,11 @@ export async function dozeEnv(
 }
 
 /**
- * What the sidecar gets for a snapshot before a sleep: half a CPU, which a
+ * The sidecar's CPU for a snapshot before a sleep: half a CPU, which a
  * node full of running environments can still find (a whole one is deferred
  * there, and the snapshot then crawls at the sidecar's resting 50m).
  */
-export const SIDECAR_SNAPSHOT_BEFORE_SLEEP = { cpu: '500m', memory: SIDECAR_MEMORY };
+export const SIDECAR_SNAPSHOT_BEFORE_SLEEP = '500m';
 
 export async function sleepIdleEnv(
   deps: EnvDeps,
@@ -87,12 +88,12 @@ export async function sleepIdleEnv(
     try {
       // Nothing runs any more: the worker's CPU goes to the snapshot, in one resize (the kubelet
       // takes a second one after a pause), and nothing is lowered after it: the pod goes.
-      await resizeBoth(deps.kube, podName, { worker: DOZE_CPU, sidecar: SIDECAR_SNAPSHOT_BEFORE_SLEEP.cpu }).catch(() => undefined);
+      await resizeCpu(deps.kube, podName, { [WORKER]: DOZE_CPU, [SIDECAR]: SIDECAR_SNAPSHOT_BEFORE_SLEEP }).catch(() => undefined);
       return await snapshotBeforeSleep(deps, sleep);
     } catch (err) {
       // No sleep without its snapshot: the environment stays up, and takes commands again.
       await sidecar.undrain(req.target).catch(() => {});
-      await resizeBoth(deps.kube, podName, { worker: workerCpu(req.dep, req.pod), sidecar: SIDECAR_RESOURCES.cpu }).catch(() => {});
+      await resizeCpu(deps.kube, podName, { [WORKER]: workerCpu(req.dep, req.pod), [SIDECAR]: SIDECAR_RESOURCES.cpu }).catch(() => {});
       return { done: false, failed: err as Error };
     }
   });
@@ -110,18 +111,3 @@ export async function sleepIdleEnv(
 /** The worker's CPU as the pod had it before the sleep began. */
 const workerCpu = (dep: Deployment, pod: Pod): string =>
   (workerOf(pod.spec?.containers)?.resources?.limits as { cpu?: string } | undefined)?.cpu ?? recordedAllocation(dep).resources.cpu;
-
-const resizeBoth = (kube: KubeTarget, pod: string, cpu: { worker: string; sidecar: string }) =>
-  callJson(kube, {
-    method: 'PATCH',
-    path: objectPath('pods', kube.namespace, pod, 'resize'),
-    body: {
-      spec: {
-        containers: [
-          { name: WORKER, resources: { requests: { cpu: cpu.worker }, limits: { cpu: cpu.worker } } },
-          { name: SIDECAR, resources: { requests: { cpu: cpu.sidecar }, limits: { cpu: cpu.sidecar } } },
-        ],
-      },
-    },
-    contentType: PATCH.strategic,
-  });

@@ -38,7 +38,7 @@ const CREDENTIALS_VOLUME = 'runbox-registry-credentials';
  * page cache of every file the agent wrote, so a memory boost could never be
  * taken back. 256Mi holds the server (~45 MB), one agent and its page cache.
  */
-export const SIDECAR_MEMORY = '256Mi';
+const SIDECAR_MEMORY = '256Mi';
 export const SIDECAR_RESOURCES = { cpu: '50m', memory: SIDECAR_MEMORY };
 /** The sidecar at work (a sync): given in place only while it works. */
 export const SIDECAR_WORKING = { cpu: '1', memory: SIDECAR_MEMORY };
