@@ -106,7 +106,8 @@ describe('one cluster config', () => {
     const show = async () => JSON.parse((await rb('config', '-o', 'json')).stdout) as Record<string, { value?: string; source: string }>;
     const before = await show();
     expect(before['node-image']).toEqual({ value: nodeImage(), source: 'cluster' });
-    expect(before['sleep-after']).toEqual({ value: '30m', source: 'default' });
+    // The dev cluster's config turns the idle policy off (test/cluster/runbox-setup.sh).
+    expect(before['sleep-after']).toEqual({ value: 'never', source: 'cluster' });
     const set = await rb('config', 'set', 'sleep-after', '5m');
     expect(set.code, set.stderr).toBe(0);
     expect((await show())['sleep-after']).toEqual({ value: '5m', source: 'namespace' });

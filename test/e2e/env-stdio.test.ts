@@ -65,13 +65,17 @@ describe('the sidecar', () => {
     const pod = pods.items.find((p) => !p.metadata?.deletionTimestamp)!.metadata!.name!;
     const read = `fetch('http://127.0.0.1:7717/status').then((r) => r.text()).then((t) => process.stdout.write(t))`;
     const inNs = await devCluster(ns);
-    const status = async () => JSON.parse((await execCapture(inNs, pod, 'sidecar', ['node', '-e', read])).stdout) as unknown;
-    expect(await status()).toEqual({ busy: 0, commands: [], agents: [] });
+    const status = async () => JSON.parse((await execCapture(inNs, pod, 'sidecar', ['node', '-e', read])).stdout) as { lastBusy: string };
+    const before = await status();
+    expect(before).toEqual({ busy: 0, commands: [], agents: [], lastBusy: expect.any(String) });
     const running = startRunbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; exec sleep 7'], { env });
     await running.output(/started/);
-    expect(await status()).toEqual({ busy: 1, commands: ['sleep 7'], agents: [] });
+    expect(await status()).toMatchObject({ busy: 1, commands: ['sleep 7'], agents: [] });
     expect((await running.done).code).toBe(0);
-    expect(await status()).toEqual({ busy: 0, commands: [], agents: [] });
+    const after = await status();
+    expect(after).toMatchObject({ busy: 0, commands: [], agents: [] });
+    // When the pod was last busy moved on: the idle controller counts idle time from it.
+    expect(Date.parse(after.lastBusy)).toBeGreaterThan(Date.parse(before.lastBusy) + 5_000);
   });
 });
 

@@ -131,7 +131,8 @@ describe('the idle controller', () => {
     const quota = async () => (await kubectl(['-n', ns, 'exec', pod!, '-c', 'worker', '--', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'])).stdout.trim();
     expect(await quota()).toBe('12500');
     await waitFor('doze dozing', 40_000, async () => (await quota()) === '2500');
-    expect((await rb('status', 'doze')).stdout).toMatch(/State:\s+dozing since/);
+    // The record is written once the sidecar has raised its flag.
+    await waitFor('doze recorded', 10_000, async () => /State:\s+dozing since/.test((await rb('status', 'doze')).stdout));
     const r = await rb('doze', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
     expect(r).toEqual({ code: 0, stdout: '12500\n', stderr: '' });
     expect(await podsOf('doze')).toEqual([pod]);
