@@ -9,6 +9,7 @@
 //   npm run bench            (IDLE_RUNNING=N real environments, default 8; IDLE_ASLEEP=N, default 500)
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
+import { parseSamples } from '../controller/metrics.ts';
 import { KUBECONFIG, KUBECTL, RUNBOX, env, machine, timed, writeSection } from './dev-env.ts';
 
 const NS = 'runbox-bench-idle';
@@ -33,15 +34,7 @@ function leader(): { pod: string; ip: string } {
   return { pod, ip: k('-n', 'runbox-system', 'get', 'pod', pod, '-o', 'jsonpath={.status.podIP}') };
 }
 
-async function metrics(ip: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://${ip}:8080/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) (\S+)$/.exec(line);
-    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
-}
+const metrics = async (ip: string) => parseSamples(await (await fetch(`http://${ip}:8080/metrics`)).text());
 const requests = (m: Map<string, number>) => [...m].filter(([key]) => key.startsWith('runbox_controller_api_requests_total')).reduce((n, [, v]) => n + v, 0);
 
 /** The controller process of a pod, found on this (the only) node by its POD_NAME. */

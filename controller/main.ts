@@ -70,7 +70,6 @@ export async function runController(o: ControllerOptions): Promise<void> {
       actionSeconds.observe({ action }, seconds);
     },
     snapshot: (seconds, changed) => snapshotSeconds.observe({ changed: String(changed) }, seconds),
-    reconcileError: () => errors.inc(),
   };
 
   const server = o.metricsPort > 0 ? await serve(o.metricsPort, () => registry.render()) : undefined;
@@ -88,7 +87,7 @@ export async function runController(o: ControllerOptions): Promise<void> {
     settingsCache.set(namespace, { at: Date.now(), value });
     return value;
   };
-  const sidecar = sidecarClient(kube, o.sidecarRoute, () => {});
+  const sidecar = sidecarClient(kube, o.sidecarRoute);
   const snapshotGate = oneAtATime();
 
   async function lead(signal: AbortSignal): Promise<void> {

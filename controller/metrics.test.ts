@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRegistry, declarationProblems, escapeHelp, escapeLabelValue, formatValue } from './metrics.ts';
+import { createRegistry, declarationProblems, escapeHelp, escapeLabelValue, formatValue, parseSamples } from './metrics.ts';
 
 describe('counter', () => {
   it('renders an unlabelled counter as 0 before use, then its total', () => {
@@ -202,5 +202,17 @@ describe('formatting helpers', () => {
   it('lists every declaration problem', () => {
     expect(declarationProblems('ok:name_1', ['a', '_b'])).toEqual([]);
     expect(declarationProblems('x', ['le'], ['le'])).toEqual(['label name "le" is reserved']);
+  });
+});
+
+describe('parseSamples', () => {
+  it('reads back what render wrote, series by series, comments left out', () => {
+    const r = createRegistry();
+    r.counter('jobs_total', 'Jobs.', ['kind']).inc({ kind: 'a' }, 3);
+    r.gauge('up', 'Up.').set(1);
+    expect([...parseSamples(r.render())]).toEqual([
+      ['jobs_total{kind="a"}', 3],
+      ['up', 1],
+    ]);
   });
 });

@@ -220,3 +220,13 @@ export function createRegistry(): Registry {
     },
   };
 }
+
+/** The samples of an exposition, by series (`name{labels}` as rendered): what a scraper reads, for tests and benchmarks. */
+export function parseSamples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+) (\S+)$/.exec(line);
+    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}

@@ -32,7 +32,6 @@ export interface Observer {
   log(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
   acted(action: 'doze' | 'sleep', outcome: 'done' | 'busy' | 'failed', seconds: number): void;
   snapshot(seconds: number, changed: boolean): void;
-  reconcileError(): void;
 }
 
 export interface ReconcilerDeps {

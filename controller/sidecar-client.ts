@@ -25,10 +25,9 @@ export interface SidecarAnswer {
 
 const TIMEOUT_MS = 10_000;
 
-export function sidecarClient(kube: KubeTarget, route: SidecarRoute, onRequest: () => void) {
+export function sidecarClient(kube: KubeTarget, route: SidecarRoute) {
   async function call(to: SidecarTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<SidecarAnswer> {
     if (route === 'proxy') {
-      onRequest();
       const proxy = `/api/v1/namespaces/${encodeURIComponent(to.namespace)}/pods/${encodeURIComponent(`${to.pod}:${SIDECAR_PORT}`)}/proxy${path}`;
       return requestJson(kube, { method, path: proxy, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
     }

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSamples } from '../../controller/metrics.ts';
 import type { SnapshotRecord } from '../../src/contract/snapshot.ts';
 import type { Kube } from './support/cluster.ts';
 import { DEBIAN, createNamespace, deleteNamespace, devCluster, waitFor } from './support/cluster.ts';
@@ -31,13 +32,7 @@ const create = async (name: string, ...policy: string[]) => {
 async function leaderMetrics(): Promise<Map<string, number>> {
   const holder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
   const ip = (await kubectl(['-n', 'runbox-system', 'get', 'pod', holder, '-o', 'jsonpath={.status.podIP}'])).stdout;
-  const text = await (await fetch(`http://${ip}:8080/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /^(\S+) (\S+)$/.exec(line);
-    if (m && !line.startsWith('#')) out.set(m[1]!, Number(m[2]));
-  }
-  return out;
+  return parseSamples(await (await fetch(`http://${ip}:8080/metrics`)).text());
 }
 const metric = (m: Map<string, number>, key: string) => m.get(key) ?? 0;
 
