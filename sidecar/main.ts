@@ -5,8 +5,9 @@
 // protocol on stdin/stdout.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DOZE_FLAG, DRAIN_FLAG, IDLE_ENDPOINT } from '../src/contract/idle.ts';
-import { ACTIVITY_SAMPLE_MS, AGENT_MARKER, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
+import { ACTIVITY_SAMPLE_MS, AGENT_KEY_FILE, AGENT_MARKER, AGENT_PORT, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
 import { podActivity } from './activity.ts';
+import { startAgentServer } from './agent-server.ts';
 import { idleHandshake, workerQuota } from './idle-handshake.ts';
 import { lastRun } from './last-run.ts';
 import { workerProcess } from './snapshot/worker-process.ts';
@@ -109,6 +110,13 @@ const server = createServer((req, res) => {
   });
 });
 server.listen(port, () => say(`listening on :${port}`));
+// Warm sync agents: a failure here leaves syncs to the agent process, so the sidecar still serves.
+try {
+  const agents = startAgentServer({ port: AGENT_PORT, keyFile: AGENT_KEY_FILE, log: say });
+  agents.server.on('error', (err: Error) => say(`warm sync agents unavailable: ${err.message}`));
+} catch (err) {
+  say(`warm sync agents unavailable: ${(err as Error).message}`);
+}
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => server.close(() => process.exit(0)));

@@ -55,6 +55,7 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
   const [{ syncEnv }, { localRoot, state, sidecar }] = await Promise.all([import('../env/sync/sync-env.ts'), syncSetup(ctx, deps, req)]);
   const cache = laptopCache(ctx, deps, req.name);
   const meter = makeProgress(ctx.io, { quiet: true });
+  const stored = state.read();
   try {
     const { report, pod } = await syncEnv(deps, {
       name: req.name,
@@ -62,7 +63,9 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
       remotePath: req.remotePath,
       direction: req.direction,
       dryRun: req.dryRun,
-      base: state.read(),
+      base: stored?.state,
+      remote: stored?.remote,
+      folders: stored?.folders,
       remembered: cache.read().pod,
       anyOwner: req.anyOwner,
       wakeTimeoutMs: req.wakeTimeoutMs,
@@ -70,7 +73,7 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
       onTransfer: transferMeter((text) => meter.meter(text)),
     });
     cache.write({ pod });
-    if (!req.dryRun) state.write(report.state);
+    if (!req.dryRun) state.write({ state: report.state, remote: report.remote, folders: report.folders });
     return report;
   } finally {
     await meter.close();
@@ -97,12 +100,13 @@ export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCl
   const totals: WatchTotals = { rounds: 0, uploaded: 0, downloaded: 0, deletedLocal: 0, deletedRemote: 0, conflicts: 0, refused: 0 };
   let meter = makeProgress(ctx.io, { quiet: true });
   let announced = false;
+  const stored = state.read();
   await watchEnv(
     deps,
-    { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, base: state.read(), anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
+    { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, base: stored?.state, remote: stored?.remote, folders: stored?.folders, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
     {
       synced(report) {
-        state.write(report.state);
+        state.write({ state: report.state, remote: report.remote, folders: report.folders });
         totals.rounds += 1;
         totals.uploaded += report.uploaded;
         totals.downloaded += report.downloaded;
@@ -115,7 +119,7 @@ export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCl
         meter = makeProgress(ctx.io, { quiet: true });
         if (!changed && announced) return;
         if (out.json) {
-          const { state: _state, actions: _actions, ...rest } = report;
+          const { state: _state, remote: _remote, folders: _folders, actions: _actions, ...rest } = report;
           ctx.io.stdout.write(`${JSON.stringify({ time: deps.clock.now().toISOString(), ...rest })}\n`);
         } else {
           ctx.io.stderr.write(`${syncSummary(report, out.where)}\n`);

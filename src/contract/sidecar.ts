@@ -40,6 +40,32 @@ export const PROLOGUE_MODES = { pipes: 'pipes', tty: 'tty', shell: 'shell' } as 
  */
 export const AGENT_MARKER = 'runbox-agent';
 
+/**
+ * The sidecar's server also keeps sync agents warm (their folders' manifests
+ * watched), on a loopback port: a session reaches it through a tiny bash
+ * bridge exec'd in the sidecar container (starting Node there costs 0.6 s at
+ * the sidecar's resting 50m; bash and two cats, a few milliseconds). The
+ * bridge first sends the key only the sidecar container can read (the worker
+ * shares the pod's loopback), then the framed protocol flows both ways; when
+ * the exec's stdin ends, it closes the connection. Exit 97: nothing listens
+ * (an older sidecar), and the caller starts the agent process instead.
+ */
+export const AGENT_PORT = 7718;
+export const AGENT_KEY_FILE = '/tmp/runbox-agent.key';
+/** Hex characters of the key. */
+export const AGENT_KEY_LENGTH = 48;
+export const AGENT_BRIDGE_UNAVAILABLE = 97;
+// Never point the bridge's own stderr elsewhere for good (`exec 3<>... 2>/dev/null` does): once no
+// process holds the exec's stderr, the exec ends (seen on containerd 1.6), stdin and all.
+const AGENT_BRIDGE_SCRIPT = [
+  `{ exec 3<>/dev/tcp/127.0.0.1/${AGENT_PORT}; } 2>/dev/null && cat ${AGENT_KEY_FILE} >&3 2>/dev/null || exit ${AGENT_BRIDGE_UNAVAILABLE}`,
+  'cat <&3 & reader=$!',
+  'cat >&3',
+  'kill $reader 2>/dev/null; exit 0',
+].join('\n');
+/** The bridge's argv: its $0 is the agent marker, so the process table counts it as an agent at work. */
+export const agentBridgeCommand = (agent: readonly string[]): string[] => ['bash', '-c', AGENT_BRIDGE_SCRIPT, AGENT_MARKER, ...agent];
+
 /** The answer of GET /status. */
 export interface SidecarStatus {
   /** How many things run: worker processes plus agent sessions. */

@@ -228,7 +228,7 @@ describe('a hostile laptop cannot make the agent touch anything outside the sync
     expect(setup.stdout.trim()).toBe('0'); // the sidecar runs as root: /etc is writable, so only the agent's checks protect it
     before = await podSnapshot();
     expect(before['/data/victim']).toMatch(/^file /);
-    agent = openAgent(kube, realPod, root);
+    agent = await openAgent(kube, realPod, root, { warm: true });
   });
 
   afterAll(async () => {

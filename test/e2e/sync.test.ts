@@ -80,6 +80,49 @@ describe('three-way', () => {
   });
 });
 
+describe('the warm agent', () => {
+  const json = async (...args: string[]) => {
+    const r = await rb('sync', 'myrb', ...args, '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { uploaded: number; downloaded: number; remoteRead: string };
+  };
+  /** The pod's generation: every resize of a container moves it. */
+  const podGeneration = async () => (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.generation}'])).stdout;
+
+  it('walks a folder once; later syncs are sent only what changed there, and leave the sidecar at rest', async () => {
+    const here = folder();
+    for (let i = 0; i < 50; i++) writeFileSync(join(here, `f${i}`), `file ${i}`);
+    const first = await json(here, '--remote', 'warm');
+    expect(first).toMatchObject({ uploaded: 50, remoteRead: 'walked' });
+    const generation = await podGeneration();
+    const quiet = await json(here, '--remote', 'warm');
+    expect(quiet).toMatchObject({ uploaded: 0, downloaded: 0, remoteRead: 'changes' });
+    expect((await rb('myrb', 'sh', '-c', 'echo made there > /data/warm/new && rm /data/warm/f3 && mkdir -p /data/warm/d/e && echo deep > /data/warm/d/e/f')).code).toBe(0);
+    writeFileSync(join(here, 'f7'), 'edited on the laptop');
+    const changed = await json(here, '--remote', 'warm');
+    expect(changed).toMatchObject({ uploaded: 1, downloaded: 4, remoteRead: 'changes' }); // new, d, d/e, d/e/f
+    expect(readFileSync(join(here, 'd/e/f'), 'utf8')).toBe('deep\n');
+    expect(existsSync(join(here, 'f3'))).toBe(false);
+    expect((await rb('myrb', 'cat', '/data/warm/f7')).stdout).toBe('edited on the laptop');
+    // A small sync is not worth a resize: the sidecar kept its resting CPU throughout.
+    expect(await podGeneration()).toBe(generation);
+  });
+
+  it('an environment made again under the same name deletes nothing on the laptop', async () => {
+    const here = folder();
+    for (const f of ['mine', 'also-mine']) writeFileSync(join(here, f), f);
+    expect((await rb('create', 'again', '--image', BUSYBOX)).code).toBe(0);
+    expect((await rb('sync', 'again', here)).code).toBe(0);
+    expect((await rb('delete', 'again', '-y')).code).toBe(0);
+    expect((await rb('create', 'again', '--image', BUSYBOX)).code).toBe(0);
+    const r = await rb('sync', 'again', here);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/the environment's folder is not the one last synced \(made again since\?\): this sync compares the two sides afresh and deletes nothing/);
+    expect(readdirSync(here).sort()).toEqual(['also-mine', 'mine']);
+    expect((await rb('again', 'ls', '/data')).stdout).toBe('also-mine\nmine\n');
+  });
+});
+
 describe('a round trip keeps', () => {
   it('a 100 MB file (same sha256), unicode and 200-character names, empty files and folders, modes, mtimes, symlinks', async () => {
     const up = folder();
@@ -141,7 +184,8 @@ describe('an agent killed midway', () => {
     for (let i = 0; i < 20; i++) writeFileSync(join(here, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
     const run = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'agent-killed'], { env });
     const pod = (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
-    const killAgent = 'for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; case "$(tr "\\0" " " < $p/cmdline)" in *"sidecar.mjs runbox-agent"*) kill -9 ${p#/proc/}; echo killed;; esac; done';
+    // The sync agent lives in the sidecar's server (warm agents): killing it is what an out-of-memory kill does.
+    const killAgent = 'for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; [ "$(tr "\\0" " " < $p/cmdline)" = "node /opt/runbox/sidecar.mjs " ] && kill -9 ${p#/proc/} && echo killed; done';
     await waitFor('the upload under way', 60_000, async () => (await kubectl(['-n', ns, 'exec', pod, '-c', 'sidecar', '--', 'sh', '-c', 'ls -A /data/agent-killed 2>/dev/null | grep -q . && ' + killAgent])).stdout.includes('killed') || undefined);
     const t0 = Date.now();
     const end = await run.done;

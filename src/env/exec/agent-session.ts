@@ -1,8 +1,8 @@
 import { PassThrough, Writable } from 'node:stream';
 import { SIDECAR } from '../../contract/names.ts';
-import { AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT } from '../../contract/sidecar.ts';
+import { AGENT_BRIDGE_UNAVAILABLE, AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../contract/sidecar.ts';
 import { RunboxError } from '../../errors.ts';
-import { ExecConnectionLostError, execInPod } from '../../kube/exec-socket.ts';
+import { ExecConnectionLostError, ExecFailedError, execInPod } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
 import { PING_EVERY_MS, frameChannel, type FrameChannel } from '../sync/frames.ts';
 
@@ -25,6 +25,13 @@ function agentEnded(opts: { env: string; agent: string[] }, code: number, stderr
   });
 }
 
+function lostAgent(opts: { env: string; agent: string[] }, cause: unknown): RunboxError {
+  return new RunboxError(`lost the connection to the ${opts.agent[0]} agent in ${opts.env}'s sidecar (killed, out of memory, or its pod went away)`, {
+    cause,
+    hint: AGAIN[opts.agent[0] ?? ''],
+  });
+}
+
 /*
  * One conversation with an agent in a pod's sidecar: `node sidecar.mjs
  * runbox-agent sync ROOT` (or `snapshot`) exec'd in the sidecar container
@@ -34,6 +41,8 @@ function agentEnded(opts: { env: string; agent: string[] }, code: number, stderr
 
 export interface AgentSession {
   chan: FrameChannel;
+  /** True when the agent is one the sidecar's server keeps warm (reached through the bridge). */
+  warm: boolean;
   /** Ends a conversation that went well: closes stdin and checks the agent's exit code. */
   finish(): Promise<void>;
   /**
@@ -44,7 +53,38 @@ export interface AgentSession {
   failed(err: unknown): Promise<RunboxError>;
 }
 
-export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; agent: string[]; signal?: AbortSignal | undefined }): AgentSession {
+interface AgentOptions {
+  env: string;
+  pod: string;
+  agent: string[];
+  signal?: AbortSignal | undefined;
+  /** Through the bridge to a warm agent: the bridge ends 0 whatever happened to the server behind it. */
+  bridged?: boolean;
+}
+
+/**
+ * A sync agent: the warm one in the sidecar's server when it is there (no
+ * Node to start), else an agent process of its own.
+ */
+export async function openSyncAgent(deps: EnvDeps, opts: AgentOptions & { beforeProcess?: () => Promise<void> }): Promise<AgentSession> {
+  const bridged = openAgent(deps, { ...opts, bridged: true }, agentBridgeCommand(opts.agent));
+  try {
+    await bridged.chan.sendJson({ agent: opts.agent });
+    const hello = await bridged.chan.nextJson<{ hello?: string; error?: string }>();
+    if (hello.hello) return { ...bridged, warm: true };
+    throw new RunboxError(`the sidecar of ${opts.env} would not start a ${opts.agent[0]} agent: ${hello.error ?? JSON.stringify(hello)}`);
+  } catch (err) {
+    const code = await bridged.exitCode().catch((e: unknown) => (e instanceof ExecFailedError ? 'no bash' : undefined));
+    // Nothing listens (a sidecar from before warm agents), or no bash in a sidecar image of one's own.
+    if (code === AGENT_BRIDGE_UNAVAILABLE || code === 127 || code === 'no bash') {
+      await opts.beforeProcess?.();
+      return openAgent(deps, opts);
+    }
+    throw await bridged.failed(err);
+  }
+}
+
+export function openAgent(deps: EnvDeps, opts: AgentOptions, command = ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, ...opts.agent]): AgentSession & { exitCode(): Promise<number> } {
   const toAgent = new PassThrough();
   const fromAgent = new PassThrough();
   const errors: Buffer[] = [];
@@ -57,7 +97,7 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; agent
     target: deps.kube,
     pod: opts.pod,
     container: SIDECAR,
-    command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, ...opts.agent],
+    command,
     stdin: toAgent,
     stdout: fromAgent,
     stderr: new Writable({ write: (c: Buffer, _e, done) => (errors.push(c), done()) }),
@@ -95,6 +135,8 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; agent
   ended.catch(() => {});
   return {
     chan,
+    warm: false,
+    exitCode: () => ended,
     async finish() {
       toAgent.end();
       const code = await ended;
@@ -108,13 +150,11 @@ export function openAgent(deps: EnvDeps, opts: { env: string; pod: string; agent
         code = await ended;
       } catch (lost) {
         if (!(lost instanceof ExecConnectionLostError)) throw lost;
-        return new RunboxError(`lost the connection to the ${opts.agent[0]} agent in ${opts.env}'s sidecar (killed, out of memory, or its pod went away)`, {
-          cause: lost,
-          hint: AGAIN[opts.agent[0] ?? ''],
-        });
+        return lostAgent(opts, lost);
       }
       if (err instanceof RunboxError) return err;
       if (code !== 0) return agentEnded(opts, code, said());
+      if (opts.bridged) return lostAgent(opts, err);
       const agentSaid = said();
       return new RunboxError(`the ${opts.agent[0]} with ${opts.env} failed: ${(err as Error).message}${agentSaid ? ` (${agentSaid})` : ''}`, { cause: err });
     },

@@ -1,10 +1,9 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import { pack, removeEntries, unpack } from './archive.ts';
 import { changeFlag } from './change-flag.ts';
 import type { FrameChannel } from './frames.ts';
-import { readIgnoreRules, type IgnoreFn } from './ignore-rules.ts';
-import { manifestFromJson, manifestToJson, readManifest } from './manifest.ts';
+import { liveManifests, type LiveManifests } from './live-manifest.ts';
+import { folderIdentity, manifestFromJson, manifestToJson } from './manifest.ts';
 import { resolveInside } from './safe-path.ts';
 import type { Entry } from './types.ts';
 
@@ -14,7 +13,13 @@ import type { Entry } from './types.ts';
  * One request at a time; every answer is one JSON message (after any data),
  * except `cancel`, which only ends a `wait` early and is never answered.
  *
- * Watching: `watch` starts an inotify watch of the folder; `wait` answers
+ * Manifests: the agent keeps the folder's manifest current with an inotify
+ * watch (live-manifest.ts) and answers with what changed since the token the
+ * laptop holds, or the whole manifest. A folder it does not hold yet is
+ * answered `{ cold: true }` unless the request says `walk`: the laptop first
+ * gives the sidecar the CPU a walk wants, then asks again.
+ *
+ * Watching: `watch` subscribes to that watch's changes; `wait` answers
  * `{ changed: true }` once something changed there since the last manifest
  * (debounced), or `{ changed: false }` after `timeoutMs` or a `cancel` (the
  * laptop saw a change of its own), so a quiet session is also a heartbeat.
@@ -24,7 +29,7 @@ import type { Entry } from './types.ts';
 export const REMOTE_SETTLE = { quietMs: 100, maxMs: 1000 };
 
 export type SyncRequest =
-  | { op: 'manifest'; previous?: string }
+  | { op: 'manifest'; since?: string | undefined; walk?: boolean; previous?: string }
   | { op: 'send'; entries: Entry[] }
   | { op: 'receive' }
   | { op: 'remove'; paths: string[] }
@@ -34,11 +39,19 @@ export type SyncRequest =
   | { op: 'cancel' }
   | { op: 'bye' };
 
-export async function serveSync(chan: FrameChannel, root: string): Promise<void> {
+/** The answer to `manifest`: a token and the whole manifest (JSON) or the delta since the token asked about; or `cold`. */
+export type ManifestAnswer =
+  | { cold: true }
+  | ({ folder?: string } & ({ token?: string; manifest: string } | { token: string; delta: { changed: Entry[]; removed: string[] } }));
+
+/**
+ * Serves one session. `live` holds the folders' manifests: the sidecar's
+ * server keeps them between sessions; an agent process has its own.
+ */
+export async function serveSync(chan: FrameChannel, root: string, live: LiveManifests = liveManifests()): Promise<void> {
   await mkdir(root, { recursive: true });
   const changed = changeFlag();
-  let ignored: IgnoreFn = () => false;
-  let watcher: FSWatcher | undefined;
+  let unsubscribe: (() => void) | undefined;
   // A wait that ended on a change leaves its read of the next request running: that read is the next request.
   let pending: Promise<SyncRequest> | undefined;
   const nextRequest = () => {
@@ -53,10 +66,19 @@ export async function serveSync(chan: FrameChannel, root: string): Promise<void>
         switch (req.op) {
           case 'manifest': {
             changed.lower();
-            const previous = req.previous ? manifestFromJson(req.previous) : undefined;
-            ignored = await readIgnoreRules(root);
-            const manifest = await readManifest(root, { ignore: ignored, previous });
-            await chan.sendJson({ manifest: manifestToJson(manifest) });
+            let tree = live.get(root);
+            if (!tree && !req.walk) {
+              await chan.sendJson({ cold: true } satisfies ManifestAnswer);
+              break;
+            }
+            tree ??= await live.open(root, req.previous ? manifestFromJson(req.previous) : undefined);
+            const [read, folder] = await Promise.all([tree.read(req.since), folderIdentity(root)]);
+            live.release(root);
+            await chan.sendJson(
+              (read.manifest
+                ? { folder, token: read.token, manifest: manifestToJson(read.manifest) }
+                : { folder, token: read.token, delta: read.delta ?? { changed: [], removed: [] } }) satisfies ManifestAnswer,
+            );
             break;
           }
           case 'send': {
@@ -67,22 +89,27 @@ export async function serveSync(chan: FrameChannel, root: string): Promise<void>
           }
           case 'receive': {
             const result = await unpack(root, chan.receiveStream());
+            live.get(root)?.touched(result.written.map((e) => e.path));
             await chan.sendJson({ written: result.written.length, refused: result.refused });
             break;
           }
-          case 'remove':
-            await chan.sendJson(await removeEntries(root, req.paths));
+          case 'remove': {
+            const result = await removeEntries(root, req.paths);
+            live.get(root)?.touched(result.removed);
+            await chan.sendJson(result);
             break;
+          }
           case 'rename':
             await rename(await resolveInside(root, req.from), await resolveInside(root, req.to, { createParents: true }));
+            live.get(root)?.touched([req.from, req.to]);
             await chan.sendJson({ ok: true });
             break;
-          case 'watch':
-            watcher ??= watch(root, { recursive: true }, (_event, file) => {
-              if (file === null || !ignored(String(file), false)) changed.raise();
-            });
+          case 'watch': {
+            const tree = live.get(root) ?? (await live.open(root, undefined));
+            unsubscribe ??= tree.onChange(() => changed.raise());
             await chan.sendJson({ ok: true });
             break;
+          }
           case 'wait': {
             const next = chan.nextJson<SyncRequest>();
             let timer: NodeJS.Timeout | undefined;
@@ -112,6 +139,6 @@ export async function serveSync(chan: FrameChannel, root: string): Promise<void>
       }
     }
   } finally {
-    watcher?.close();
+    unsubscribe?.();
   }
 }

@@ -40,10 +40,27 @@ export interface ReadManifestOptions {
   /** The last manifest of this side (or the last synced one): where a file's size is the same but its mtime is not, its content is hashed. */
   previous?: Manifest | undefined;
   signal?: AbortSignal | undefined;
+  /** Called with each directory just before it is listed (a watch set up there misses nothing the listing does not show). */
+  onDir?: ((dir: string) => void) | undefined;
 }
 
 export async function readManifest(root: string, opts: ReadManifestOptions): Promise<Manifest> {
   await checkRoot(root);
+  return collect(root, undefined, opts);
+}
+
+/**
+ * Part of a tree read again (a watch said these paths changed): the entry of
+ * each path that still exists and is not ignored, and with `deep`, for a
+ * directory, everything under it too. The caller makes sure a path's parent
+ * is a directory it syncs (not an ignored one).
+ */
+export async function readPaths(root: string, paths: { path: string; deep: boolean }[], opts: ReadManifestOptions): Promise<Manifest> {
+  await checkRoot(root);
+  return collect(root, paths, opts);
+}
+
+async function collect(root: string, only: { path: string; deep: boolean }[] | undefined, opts: ReadManifestOptions): Promise<Manifest> {
   const out: Manifest = new Map();
   const toHash: Entry[] = [];
   const temps: { rel: string; base: string }[] = [];
@@ -80,10 +97,16 @@ export async function readManifest(root: string, opts: ReadManifestOptions): Pro
     // Metadata is read synchronously: lstat and readdir answer from the kernel's caches in
     // microseconds, and a promise (or a thread-pool round trip) per entry made a walk of
     // 10,000 files several times slower. The event loop gets a turn every YIELD_EVERY entries.
-    const dirs = [''];
+    const dirs = only === undefined ? [''] : [];
+    for (const p of only ?? []) {
+      const below: string[] = [];
+      visit(p.path, undefined, below);
+      if (p.deep) dirs.push(...below);
+    }
     let seen = 0;
     for (let dir = dirs.pop(); dir !== undefined; dir = dirs.pop()) {
       opts.signal?.throwIfAborted();
+      opts.onDir?.(dir);
       // The root vanishing is an error, not an empty tree: that would read as "everything deleted".
       const list = dir === '' ? readdirSync(root, { withFileTypes: true }) : vanishes(() => readdirSync(abs(dir), { withFileTypes: true }));
       if (list === undefined) continue;
@@ -306,4 +329,52 @@ function limiter(n: number, signal: AbortSignal, onFail: (err: unknown) => void)
       waiting.shift()?.();
     }
   };
+}
+
+/** Two entries alike in every field a manifest records. */
+export function sameEntry(a: Entry, b: Entry): boolean {
+  return a.type === b.type && a.size === b.size && a.mode === b.mode && a.mtimeMs === b.mtimeMs && a.target === b.target && a.hash === b.hash;
+}
+
+/**
+ * Puts what readPaths found into a manifest read before: each path read again
+ * (and, where `deep`, or where a directory is gone or no longer one,
+ * everything under it) now holds what `fresh` says. Returns the entries that
+ * changed and the paths that went. A file whose stat data did not move keeps
+ * its content hash.
+ */
+export function patchManifest(m: Manifest, paths: { path: string; deep: boolean }[], fresh: Manifest): { changed: Entry[]; removed: string[] } {
+  const changed: Entry[] = [];
+  const removed: string[] = [];
+  const gone = (p: string) => {
+    if (m.delete(p)) removed.push(p);
+  };
+  for (const { path: p, deep } of paths) {
+    const before = m.get(p);
+    const now = fresh.get(p);
+    if (before?.type === 'dir' && (deep || now?.type !== 'dir')) {
+      const under = `${p}/`;
+      for (const q of [...m.keys()]) if (q.startsWith(under) && !fresh.has(q)) gone(q);
+    }
+    if (now === undefined) gone(p);
+  }
+  for (const [p, now] of fresh) {
+    const before = m.get(p);
+    const entry = before?.hash !== undefined && now.hash === undefined && now.type === 'file' && sameContent(before, now) && before.mtimeMs === now.mtimeMs ? { ...now, hash: before.hash } : now;
+    if (before !== undefined && sameEntry(before, entry)) continue;
+    m.set(p, entry);
+    changed.push(entry);
+  }
+  return { changed, removed };
+}
+
+/**
+ * Which folder this is, beyond its path: inode and birth time. A folder
+ * deleted and made again (an environment recreated under the same name, a
+ * clone checked out afresh) is another folder, and its last synced state
+ * must not make its emptiness look like deletions to carry over.
+ */
+export async function folderIdentity(root: string): Promise<string> {
+  const st = await stat(root, { bigint: true });
+  return `${st.ino}:${st.birthtimeNs}`;
 }

@@ -5,21 +5,31 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { serveSync } from './agent.ts';
 import { frameChannel } from './frames.ts';
-import { endSync, syncOnce, type Direction } from './session.ts';
+import { liveManifests, type LiveManifests } from './live-manifest.ts';
+import { endSync, syncOnce, type Direction, type RemoteTree, type SyncedFolders } from './session.ts';
 import type { Manifest } from './types.ts';
 
 // The real client session against the real agent, paired over in-memory streams.
 
-function pair(remoteRoot: string) {
+function pair(remoteRoot: string, live?: LiveManifests) {
   const up = new PassThrough();
   const down = new PassThrough();
-  const agent = serveSync(frameChannel(up, down), remoteRoot);
+  const agent = serveSync(frameChannel(up, down), remoteRoot, live);
   return { chan: frameChannel(down, up), agent };
 }
 
-async function sync(local: string, remote: string, base: Manifest | undefined, direction: Direction = 'both') {
-  const { chan, agent } = pair(remote);
-  const report = await syncOnce(chan, { localRoot: local, base, direction, dryRun: false, now: new Date('2026-11-23T10:00:00Z') });
+async function sync(local: string, remote: string, last: { state: Manifest; folders: SyncedFolders } | undefined, direction: Direction = 'both', warm?: { live: LiveManifests; held: RemoteTree | undefined; prepared?: string[] }) {
+  const { chan, agent } = pair(remote, warm?.live);
+  const report = await syncOnce(chan, {
+    localRoot: local,
+    base: last?.state,
+    folders: last?.folders,
+    remote: warm?.held,
+    prepare: async (work) => void warm?.prepared?.push(work),
+    direction,
+    dryRun: false,
+    now: new Date('2026-11-23T10:00:00Z'),
+  });
   await endSync(chan);
   await agent;
   return report;
@@ -39,14 +49,14 @@ describe('a sync session against the agent', () => {
     expect(readFileSync(join(r, 'my_file'), 'utf8')).toBe('laptop');
     expect(readFileSync(join(l, 'out/result.txt'), 'utf8')).toBe('remote');
     expect(existsSync(join(l, 'out/empty'))).toBe(true);
-    const again = await sync(l, r, first.state);
+    const again = await sync(l, r, first);
     expect(again.actions).toEqual([]);
   });
 
   it('propagates deletions both ways with a base, and keeps both versions of a conflict', async () => {
     const [l, r] = dirs();
     for (const f of ['a', 'b', 'c']) writeFileSync(join(l, f), f);
-    const base = (await sync(l, r, undefined)).state;
+    const base = await sync(l, r, undefined);
     rmSync(join(l, 'a'));
     rmSync(join(r, 'b'));
     writeFileSync(join(l, 'c'), 'laptop edit, longer');
@@ -62,5 +72,64 @@ describe('a sync session against the agent', () => {
     expect(readFileSync(join(l, kept), 'utf8')).toBe('remote edit');
     expect(readFileSync(join(r, kept), 'utf8')).toBe('remote edit');
     expect(tree(l)).toEqual(tree(r));
+  });
+
+  it('against a warm agent: walks once, then reads only what changed, and the result is the same', async () => {
+    const [l, r] = dirs();
+    const live = liveManifests();
+    for (const f of ['a', 'b']) writeFileSync(join(l, f), f);
+    const prepared: string[] = [];
+    const first = await sync(l, r, undefined, 'both', { live, held: undefined, prepared });
+    expect(first.remoteRead).toBe('walked');
+    expect(prepared).toEqual(['walk']);
+
+    const quiet = await sync(l, r, first, 'both', { live, held: first.remote, prepared: [] });
+    expect(quiet.remoteRead).toBe('changes');
+    expect(quiet.actions).toEqual([]);
+
+    writeFileSync(join(r, 'made-there'), 'by a command');
+    rmSync(join(r, 'a'));
+    writeFileSync(join(l, 'b'), 'edited here, longer');
+    const changed = await sync(l, r, quiet, 'both', { live, held: quiet.remote, prepared: [] });
+    expect(changed.remoteRead).toBe('changes');
+    expect(tree(l)).toEqual(tree(r));
+    expect(readFileSync(join(l, 'made-there'), 'utf8')).toBe('by a command');
+    expect(readFileSync(join(r, 'b'), 'utf8')).toBe('edited here, longer');
+    expect(existsSync(join(l, 'a'))).toBe(false);
+
+    // The tree the laptop holds after it is the agent's own, so the next sync again has nothing to do.
+    const after = await sync(l, r, changed, 'both', { live, held: changed.remote, prepared: [] });
+    expect(after.actions).toEqual([]);
+    expect(after.remoteRead).toBe('changes');
+    live.close();
+  });
+
+  it('a token the agent does not know (its sidecar restarted) gets the whole tree', async () => {
+    const [l, r] = dirs();
+    writeFileSync(join(l, 'a'), 'a');
+    const live = liveManifests();
+    const first = await sync(l, r, undefined, 'both', { live, held: undefined });
+    live.close();
+    const again = await sync(l, r, first, 'both', { live: liveManifests(), held: first.remote });
+    expect(again.remoteRead).toBe('walked');
+    expect(again.actions).toEqual([]);
+  });
+
+  it('deletes nothing when either folder was made again since the last sync: its state is set aside', async () => {
+    const [l, r] = dirs();
+    for (const f of ['a', 'b']) writeFileSync(join(l, f), f);
+    const first = await sync(l, r, undefined);
+    // The environment recreated under the same name: an empty folder where the files were.
+    rmSync(r, { recursive: true });
+    mkdirSync(r);
+    const notices: string[] = [];
+    const { chan, agent } = pair(r);
+    const again = await syncOnce(chan, { localRoot: l, base: first.state, folders: first.folders, notice: (m) => notices.push(m), direction: 'both', dryRun: false, now: new Date() });
+    await endSync(chan);
+    await agent;
+    expect(again.deletedLocal).toBe(0);
+    expect(tree(l)).toEqual(['a', 'b']);
+    expect(tree(r)).toEqual(['a', 'b']);
+    expect(notices).toEqual([expect.stringContaining("the environment's folder is not the one last synced")]);
   });
 });

@@ -1,12 +1,12 @@
 import { rename } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { RunboxError } from '../../errors.ts';
-import type { SyncRequest } from './agent.ts';
+import type { ManifestAnswer, SyncRequest } from './agent.ts';
 import { pack, removeEntries, unpack, type Problem } from './archive.ts';
 import { decide } from './decide.ts';
 import type { FrameChannel } from './frames.ts';
 import { readIgnoreRules } from './ignore-rules.ts';
-import { manifestFromJson, manifestToJson, readManifest, sameContent } from './manifest.ts';
+import { folderIdentity, manifestFromJson, manifestToJson, patchManifest, readManifest, readPaths, sameContent } from './manifest.ts';
 import { resolveInside } from './safe-path.ts';
 import type { Action, Entry, Manifest, Side } from './types.ts';
 
@@ -29,11 +29,45 @@ export interface SyncReport {
   actions: Action[];
   /** The state to compare against next time (stored by the caller). */
   state: Manifest;
+  /** The environment's tree as the agent last told it, for a delta next time (stored by the caller). */
+  remote: RemoteTree | undefined;
+  /** How the environment's side was read: walked there now, its whole (watched) manifest sent, or only what changed since the last sync. */
+  remoteRead: RemoteRead;
+  /** Which folders these were (folderIdentity), stored with the state: the next sync uses the state only for the same two. */
+  folders: SyncedFolders;
 }
+
+export interface SyncedFolders {
+  local: string;
+  /** Unknown with the agent of an older sidecar. */
+  remote: string | undefined;
+}
+
+export type RemoteRead = 'walked' | 'whole' | 'changes';
+
+/** The environment's side as of a token of its agent: the next sync asks only for what changed since. */
+export interface RemoteTree {
+  token: string;
+  manifest: Manifest;
+}
+
+/** Work that wants the sidecar's CPU raised first (the caller's `prepare`). */
+export type HeavyWork = 'walk' | 'transfer';
+
+/** Above this much to move, the sidecar gets its working CPU first; below, its resting 50m moves it faster than a resize lands. */
+const LIGHT_TRANSFER = { bytes: 4 * 1024 * 1024, files: 500 };
 
 export interface SyncOptions {
   localRoot: string;
   base: Manifest | undefined;
+  /** The environment's tree as of the last sync (the agent then sends only what changed). */
+  remote?: RemoteTree | undefined;
+  /** The folders the base was synced between; where either is another folder now, the base is not used. */
+  folders?: SyncedFolders | undefined;
+  /** One line for the user (a base set aside). */
+  notice?: ((message: string) => void) | undefined;
+  /** Called before heavy work in the sidecar (at most once each); resolves when it may start. */
+  prepare?: ((work: HeavyWork) => Promise<void>) | undefined;
   direction: Direction;
   dryRun: boolean;
   now: Date;
@@ -73,20 +107,67 @@ async function ask<T>(chan: FrameChannel, req: SyncRequest): Promise<T> {
   return answer;
 }
 
-async function remoteManifest(chan: FrameChannel, previous: Manifest | undefined): Promise<Manifest> {
-  const { manifest } = await ask<{ manifest: string }>(chan, { op: 'manifest', ...(previous ? { previous: manifestToJson(previous) } : {}) });
-  return manifestFromJson(manifest, "The manifest the environment's sync agent sent");
+/**
+ * The environment's tree: a delta on what the laptop holds when the agent
+ * still has that token, else all of it. A folder the agent does not hold yet
+ * (`cold`) is walked there, after `prepare`. An agent of an older sidecar
+ * sends the whole manifest and no token.
+ */
+async function remoteManifest(
+  chan: FrameChannel,
+  held: RemoteTree | undefined,
+  base: Manifest | undefined,
+  prepare: SyncOptions['prepare'],
+): Promise<{ token: string | undefined; manifest: Manifest; read: RemoteRead; folder: string | undefined }> {
+  let answer = await ask<ManifestAnswer>(chan, { op: 'manifest', since: held?.token });
+  let read: RemoteRead = 'whole';
+  if ('cold' in answer) {
+    read = 'walked';
+    await prepare?.('walk');
+    answer = await ask<ManifestAnswer>(chan, { op: 'manifest', walk: true, ...(base ? { previous: manifestToJson(base) } : {}) });
+  }
+  if ('cold' in answer) throw new RunboxError("the environment's sync agent would not read its folder");
+  if ('delta' in answer) {
+    if (!held) throw new RunboxError("the environment's sync agent sent changes to a tree this laptop does not hold");
+    const manifest = new Map(held.manifest);
+    for (const p of answer.delta.removed) manifest.delete(p);
+    for (const e of checkedEntries(answer.delta.changed)) manifest.set(e.path, e);
+    return { token: answer.token, manifest, read: 'changes', folder: answer.folder };
+  }
+  return { token: answer.token, manifest: manifestFromJson(answer.manifest, "The manifest the environment's sync agent sent"), read, folder: answer.folder };
+}
+
+/** Entries from the agent checked like a stored manifest's (paths inside the root, known types). */
+function checkedEntries(changed: Entry[]): Entry[] {
+  return [...manifestFromJson(JSON.stringify({ version: 1, entries: changed }), "The changes the environment's sync agent sent").values()];
 }
 
 export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<SyncReport> {
   const ignore = await readIgnoreRules(opts.localRoot);
   opts.onLocalRead?.();
-  const [local, remote] = await Promise.all([
+  const [local, remoteTree, localFolder] = await Promise.all([
     readManifest(opts.localRoot, { ignore, previous: opts.base }),
-    remoteManifest(chan, opts.base),
+    remoteManifest(chan, opts.remote, opts.base, opts.prepare),
+    folderIdentity(opts.localRoot),
   ]);
-  const actions = decide(opts.base, local, remote, { direction: opts.direction, now: opts.now });
-  const report: SyncReport = { uploaded: 0, downloaded: 0, deletedLocal: 0, deletedRemote: 0, conflicts: [], refused: [], actions, state: opts.base ?? new Map() };
+  const remote = remoteTree.manifest;
+  const folders: SyncedFolders = { local: localFolder, remote: remoteTree.folder };
+  const base = sameFolders(opts.folders, folders, opts.base, opts.notice) ? opts.base : undefined;
+  const held = (t: { token: string | undefined; manifest: Manifest }): RemoteTree | undefined => (t.token === undefined ? undefined : { token: t.token, manifest: t.manifest });
+  const actions = decide(base, local, remote, { direction: opts.direction, now: opts.now });
+  const report: SyncReport = {
+    uploaded: 0,
+    downloaded: 0,
+    deletedLocal: 0,
+    deletedRemote: 0,
+    conflicts: [],
+    refused: [],
+    actions,
+    state: base ?? new Map(),
+    remote: held(remoteTree),
+    remoteRead: remoteTree.read,
+    folders,
+  };
   if (opts.dryRun) return report;
 
   const copies: Record<Side, Entry[]> = { local: [], remote: [] }; // by the side they come from
@@ -95,6 +176,8 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     if (a.kind === 'delete') deletes[a.on].push(a.entry.path);
     else if (a.kind === 'copy') copies[a.from].push(a.entry);
   }
+  // The local paths this sync changes: read again afterwards (the truth, not the plan).
+  const touched: { path: string; deep: boolean }[] = deletes.local.map((p) => ({ path: p, deep: false }));
   if (deletes.local.length > 0) {
     const r = await removeEntries(opts.localRoot, deletes.local);
     report.deletedLocal = r.removed.length;
@@ -116,8 +199,11 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
       if (a.twoWay) copies[a.aside].push({ ...moved, path: a.keepAs });
     }
     if (stays) copies[a.aside === 'local' ? 'remote' : 'local'].push(stays);
+    touched.push({ path: a.path, deep: true }, { path: a.keepAs, deep: true });
     report.conflicts.push({ path: a.path, keptAs: a.keepAs });
   }
+  const all = [...copies.local, ...copies.remote];
+  if (all.length > LIGHT_TRANSFER.files || all.reduce((n, e) => n + e.size, 0) > LIGHT_TRANSFER.bytes) await opts.prepare?.('transfer');
   if (copies.local.length > 0) {
     const stream = pack(opts.localRoot, copies.local);
     await chan.sendJson({ op: 'receive' } satisfies SyncRequest);
@@ -135,16 +221,45 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
     report.downloaded = result.written.length;
     report.refused.push(...result.refused, ...answer.skipped);
+    touched.push(...copies.remote.map((e) => ({ path: e.path, deep: false })));
   }
-  // The new base: what both sides now hold alike. After changes, read again (the truth, not the
-  // plan); with nothing to do, the manifests just read are that truth: no second walk of either tree.
+  // The new base: what both sides now hold alike. Here only the paths this sync touched are read
+  // again (a change made meanwhile elsewhere is found by the next sync); there the agent says what
+  // changed. With nothing to do, the manifests just read are that truth.
   let after: [Manifest, Manifest] = [local, remote];
   if (actions.length > 0) {
     opts.onLocalRead?.();
-    after = await Promise.all([readManifest(opts.localRoot, { ignore, previous: local }), remoteManifest(chan, remote)]);
+    const [fresh, there] = await Promise.all([
+      readPaths(opts.localRoot, touched, { ignore, previous: local }),
+      remoteManifest(chan, held(remoteTree) ?? undefined, remote, opts.prepare),
+    ]);
+    const here = new Map(local);
+    patchManifest(here, touched, fresh);
+    after = [here, there.manifest];
+    report.remote = held(there);
   }
   report.state = commonState(...after);
   return report;
+}
+
+/**
+ * Whether the base was synced between these same two folders. A state that
+ * cannot say (stored by an older runbox, or synced with an older sidecar) is
+ * set aside too: a folder made again would otherwise look like one whose
+ * files were all deleted, and the deletions would be carried over.
+ */
+function sameFolders(was: SyncedFolders | undefined, now: SyncedFolders, base: Manifest | undefined, notice: SyncOptions['notice']): boolean {
+  if (!base || base.size === 0) return true;
+  const why =
+    was === undefined || (was.remote === undefined && now.remote !== undefined)
+      ? 'the last sync state does not say which folders it was for (an older runbox wrote it)'
+      : was.local !== now.local
+        ? 'the local folder is not the one last synced (made again since?)'
+        : now.remote !== undefined && was.remote !== now.remote
+          ? "the environment's folder is not the one last synced (made again since?)"
+          : undefined;
+  if (why) notice?.(`${why}: this sync compares the two sides afresh and deletes nothing`);
+  return why === undefined;
 }
 
 /** The entries both sides hold alike, with a content hash where either side had one. */

@@ -2,8 +2,8 @@ import { SIDECAR } from '../../contract/names.ts';
 import type { EnvDeps } from '../deps.ts';
 import { inReadyPod } from '../exec/ready-pod.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WORKING, resizeSidecar, type SidecarSource } from '../lifecycle/sidecar.ts';
-import { openAgent } from '../exec/agent-session.ts';
-import { endSync, syncOnce, type Direction, type SyncReport, type Transfer } from './session.ts';
+import { openSyncAgent } from '../exec/agent-session.ts';
+import { endSync, syncOnce, type Direction, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
 import type { Manifest } from './types.ts';
 
 export interface SyncEnvRequest {
@@ -15,6 +15,10 @@ export interface SyncEnvRequest {
   dryRun: boolean;
   /** The last synced state of this (folder, environment, remote path), if any. */
   base: Manifest | undefined;
+  /** The environment's tree as of the last sync, with its agent's token. */
+  remote?: RemoteTree | undefined;
+  /** The folders the base was synced between. */
+  folders?: SyncedFolders | undefined;
   remembered?: string | undefined;
   anyOwner: boolean;
   wakeTimeoutMs: number;
@@ -32,23 +36,40 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
     deps,
     { name: req.name, container: SIDECAR, remembered: req.remembered, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar: req.sidecar },
     async (pod) => {
-      // gzip-free tar still wants CPU: at its resting 50m the sidecar moves ~2 MB/s.
-      const boosted = await resizeSidecar(deps.kube, pod, SIDECAR_WORKING);
+      // A warm agent answers a sync with little to do at the sidecar's resting 50m faster than a
+      // resize lands (the kubelet applies a pod's next resize ~2 s after its last); a walk, a
+      // transfer of any size, or an agent process to start get the sidecar's working CPU first.
+      let boosted: Promise<boolean> | undefined;
+      const prepare = async () => {
+        boosted ??= resizeSidecar(deps.kube, pod, SIDECAR_WORKING);
+        await boosted;
+      };
       try {
-        return await talkToAgent(deps, req, pod);
+        return await talkToAgent(deps, req, pod, prepare);
       } finally {
-        if (boosted) await resizeSidecar(deps.kube, pod, SIDECAR_RESOURCES);
+        if (boosted && (await boosted)) await resizeSidecar(deps.kube, pod, SIDECAR_RESOURCES);
       }
     },
   );
   return { report: used.result, pod: used.pod };
 }
 
-async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string): Promise<SyncReport> {
-  const agent = openAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath] });
+async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prepare: () => Promise<void>): Promise<SyncReport> {
+  const agent = await openSyncAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], beforeProcess: prepare });
   let report: SyncReport;
   try {
-    report = await syncOnce(agent.chan, { localRoot: req.localRoot, base: req.base, direction: req.direction, dryRun: req.dryRun, now: deps.clock.now(), onTransfer: req.onTransfer });
+    report = await syncOnce(agent.chan, {
+      localRoot: req.localRoot,
+      base: req.base,
+      remote: req.remote,
+      folders: req.folders,
+      notice: deps.notice,
+      prepare,
+      direction: req.direction,
+      dryRun: req.dryRun,
+      now: deps.clock.now(),
+      onTransfer: req.onTransfer,
+    });
     await endSync(agent.chan);
   } catch (err) {
     throw await agent.failed(err);

@@ -6,10 +6,10 @@ import { readyPod } from '../exec/ready-pod.ts';
 import { readOwnEnv } from '../inspect/identity.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WATCHING, SIDECAR_WORKING, resizeSidecar } from '../lifecycle/sidecar.ts';
 import { waitReady } from '../lifecycle/wait-ready.ts';
-import { AgentSilentError, openAgent } from '../exec/agent-session.ts';
+import { AgentSilentError, openSyncAgent } from '../exec/agent-session.ts';
 import type { SyncRequest } from './agent.ts';
 import { watchLocal, type LocalWatch } from './local-watch.ts';
-import { syncOnce, type SyncReport, type Transfer } from './session.ts';
+import { syncOnce, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
 import type { SyncEnvRequest } from './sync-env.ts';
 import type { Manifest } from './types.ts';
 
@@ -45,6 +45,8 @@ export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: Watc
   const local = await watchLocal(req.localRoot, (err) => deps.notice(`watching ${req.localRoot}: ${err.message}`));
   await local.ready;
   let base = req.base;
+  let remote = req.remote;
+  let folders = req.folders;
   let failures = 0;
   let retries = 0;
   let lastError: unknown;
@@ -55,10 +57,14 @@ export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: Watc
       try {
         await session(deps, req, pod, local, {
           base: () => base,
+          remote: () => remote,
+          folders: () => folders,
           synced: (report) => {
             failures = 0;
             retries = 0;
             base = report.state;
+            remote = report.remote;
+            folders = report.folders;
             events.synced(report);
           },
           connected: () => events.connected(pod),
@@ -140,6 +146,8 @@ async function awakePod(deps: EnvDeps, req: WatchEnvRequest, events: WatchEvents
 
 interface SessionHooks {
   base(): Manifest | undefined;
+  remote(): RemoteTree | undefined;
+  folders(): SyncedFolders | undefined;
   synced(report: SyncReport): void;
   connected(): void;
   transfer(t: Transfer): void;
@@ -150,13 +158,22 @@ async function session(deps: EnvDeps, req: WatchEnvRequest, pod: string, local: 
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   deps.signal?.addEventListener('abort', onAbort, { once: true });
-  const agent = openAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], signal: stop.signal });
+  // A watch raises the sidecar first: its first round may walk the folder there.
+  let boosted = await resizeSidecar(deps.kube, pod, SIDECAR_WORKING);
+  const agent = await openSyncAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], signal: stop.signal }).catch(async (err: unknown) => {
+    deps.signal?.removeEventListener('abort', onAbort);
+    if (boosted) await resizeSidecar(deps.kube, pod, SIDECAR_RESOURCES);
+    throw err;
+  });
   const { chan } = agent;
   const stopped = new Promise<'stopped'>((resolve) => stop.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
   const round = async () => {
     const report = await syncOnce(chan, {
       localRoot: req.localRoot,
       base: hooks.base(),
+      remote: hooks.remote(),
+      folders: hooks.folders(),
+      notice: deps.notice,
       direction: req.direction,
       dryRun: false,
       now: deps.clock.now(),
@@ -165,7 +182,6 @@ async function session(deps: EnvDeps, req: WatchEnvRequest, pod: string, local: 
     });
     hooks.synced(report);
   };
-  let boosted = await resizeSidecar(deps.kube, pod, SIDECAR_WORKING);
   try {
     await chan.sendJson({ op: 'watch' } satisfies SyncRequest);
     const watching = await chan.nextJson<{ ok?: boolean; error?: string }>();

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import { AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT } from '../../../src/contract/sidecar.ts';
+import { AGENT_KEY_LENGTH, AGENT_MARKER, AGENT_PORT, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../../src/contract/sidecar.ts';
 import { frameChannel, type FrameChannel } from '../../../src/env/sync/frames.ts';
 import { manifestToJson } from '../../../src/env/sync/manifest.ts';
 import type { Entry, Manifest } from '../../../src/env/sync/types.ts';
@@ -89,66 +89,85 @@ process.stdout.write(JSON.stringify(out));
 // ---------------------------------------------------------------- a hostile environment
 
 /**
- * Put before the real bundle: in agent mode it answers the framed protocol
+ * Put before the real bundle: it answers the framed protocol
  * (src/env/sync/frames.ts) with the scenario named by the synced folder's
  * last segment (`NAME#N` for the N-th session with that folder, if given),
- * and never lets the real agent run. As a server the real sidecar runs.
+ * both as the agent process (exec'd with the agent marker) and as the warm
+ * agents of the sidecar's server (it takes their loopback port first, so
+ * the real ones never listen), and never lets the real agent run.
  */
 export function hostileAgent(scenarios: Record<string, { manifest: string; tar: string }>): string {
   return `
-if (process.argv.includes(${JSON.stringify(AGENT_MARKER)})) {
+{
   const { readFileSync, writeFileSync } = await import('node:fs');
   const scenarios = JSON.parse(${JSON.stringify(JSON.stringify(scenarios))});
-  const name = process.argv[process.argv.length - 1].split('/').filter(Boolean).pop();
-  const counter = '/tmp/.hostile-' + name;
-  let n = 0;
-  try { n = Number(readFileSync(counter, 'utf8')); } catch {}
-  writeFileSync(counter, String(n + 1));
-  const s = scenarios[name + '#' + n] ?? scenarios[name];
   const frame = (kind, payload) => {
     const head = Buffer.alloc(5);
     head.writeUInt32BE(payload.length + 1, 0);
     head[4] = kind;
     return Buffer.concat([head, payload]);
   };
-  const send = (kind, payload) => new Promise((r) => process.stdout.write(frame(kind, payload), r));
-  const json = (v) => send(1, Buffer.from(JSON.stringify(v)));
-  let buf = Buffer.alloc(0), ended = false, wake;
-  const frames = [];
-  process.stdin.on('data', (c) => {
-    buf = Buffer.concat([buf, c]);
-    while (buf.length >= 5 && buf.length >= 4 + buf.readUInt32BE(0)) {
-      const len = buf.readUInt32BE(0);
-      frames.push({ kind: buf[4], payload: buf.subarray(5, 4 + len) });
-      buf = buf.subarray(4 + len);
+  const converse = async (input, output, root, skip, done) => {
+    let name = root && root.split('/').filter(Boolean).pop();
+    let s, n = 0;
+    const pick = () => {
+      const counter = '/tmp/.hostile-' + name;
+      try { n = Number(readFileSync(counter, 'utf8')); } catch {}
+      writeFileSync(counter, String(n + 1));
+      s = scenarios[name + '#' + n] ?? scenarios[name];
+    };
+    if (name) pick();
+    const send = (kind, payload) => new Promise((r) => output.write(frame(kind, payload), r));
+    const json = (v) => send(1, Buffer.from(JSON.stringify(v)));
+    let buf = Buffer.alloc(0), ended = false, wake;
+    const frames = [];
+    input.on('data', (c) => {
+      buf = Buffer.concat([buf, c]);
+      if (skip > 0) { const k = Math.min(skip, buf.length); buf = buf.subarray(k); skip -= k; }
+      while (buf.length >= 5 && buf.length >= 4 + buf.readUInt32BE(0)) {
+        const len = buf.readUInt32BE(0);
+        frames.push({ kind: buf[4], payload: buf.subarray(5, 4 + len) });
+        buf = buf.subarray(4 + len);
+      }
+      wake?.();
+    });
+    input.on('end', () => { ended = true; wake?.(); });
+    const next = async () => {
+      while (frames.length === 0) {
+        if (ended) return done();
+        await new Promise((r) => (wake = r));
+      }
+      return frames.shift();
+    };
+    for (;;) {
+      const f = await next();
+      if (!f) return;
+      if (f.kind !== 1) continue;
+      const req = JSON.parse(f.payload.toString());
+      if (req.agent) { name = req.agent[1].split('/').filter(Boolean).pop(); pick(); await json({ hello: 'runbox-agent' }); continue; }
+      console.error('hostile agent ' + name + '#' + n + ': ' + req.op);
+      if (req.op === 'manifest') await json({ manifest: s.manifest });
+      else if (req.op === 'send') {
+        const tar = Buffer.from(s.tar, 'base64');
+        for (let at = 0; at < tar.length; at += 65536) await send(2, tar.subarray(at, at + 65536));
+        await send(3, Buffer.alloc(0));
+        await json({ skipped: [] });
+      } else if (req.op === 'receive') {
+        for (let g = await next(); g && g.kind !== 3; g = await next());
+        await json({ written: 0, refused: [] });
+      } else if (req.op === 'remove') await json({ removed: [], refused: [] });
+      else if (req.op === 'bye') { await json({ ok: true }); return done(); }
+      else await json({ ok: true });
     }
-    wake?.();
-  });
-  process.stdin.on('end', () => { ended = true; wake?.(); });
-  const next = async () => {
-    while (frames.length === 0) {
-      if (ended) process.exit(0);
-      await new Promise((r) => (wake = r));
-    }
-    return frames.shift();
   };
-  for (;;) {
-    const f = await next();
-    if (f.kind !== 1) continue;
-    const req = JSON.parse(f.payload.toString());
-    console.error('hostile agent ' + name + '#' + n + ': ' + req.op);
-    if (req.op === 'manifest') await json({ manifest: s.manifest });
-    else if (req.op === 'send') {
-      const tar = Buffer.from(s.tar, 'base64');
-      for (let at = 0; at < tar.length; at += 65536) await send(2, tar.subarray(at, at + 65536));
-      await send(3, Buffer.alloc(0));
-      await json({ skipped: [] });
-    } else if (req.op === 'receive') {
-      for (let g = await next(); g.kind !== 3; g = await next());
-      await json({ written: 0, refused: [] });
-    } else if (req.op === 'remove') await json({ removed: [], refused: [] });
-    else if (req.op === 'bye') { await json({ ok: true }); process.exit(0); }
-    else await json({ ok: true });
+  if (process.argv.includes(${JSON.stringify(AGENT_MARKER)})) {
+    await converse(process.stdin, process.stdout, process.argv[process.argv.length - 1], 0, () => process.exit(0));
+  } else {
+    const { createServer } = await import('node:net');
+    createServer((socket) => {
+      socket.on('error', () => {});
+      converse(socket, socket, undefined, ${AGENT_KEY_LENGTH}, () => { socket.end(); });
+    }).listen(${AGENT_PORT}, '127.0.0.1');
   }
 }
 `;
@@ -173,8 +192,11 @@ export interface AgentConversation {
   end(): Promise<{ code: number; stderr: string }>;
 }
 
-/** The sync agent of a pod, exec'd as runbox's sync does (src/env/sync/agent-session.ts), spoken to by the test itself. */
-export function openAgent(kube: Kube, pod: string, root: string): AgentConversation {
+/**
+ * The sync agent of a pod, reached as runbox's sync does (src/env/exec/agent-session.ts): the warm
+ * one through the bridge (`warm`), or an agent process; spoken to by the test itself.
+ */
+export async function openAgent(kube: Kube, pod: string, root: string, opts: { warm: boolean }): Promise<AgentConversation> {
   const toAgent = new PassThrough();
   const fromAgent = new PassThrough();
   const errors: Buffer[] = [];
@@ -182,13 +204,18 @@ export function openAgent(kube: Kube, pod: string, root: string): AgentConversat
     target: kube.target,
     pod,
     container: 'sidecar',
-    command: ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, 'sync', root],
+    command: opts.warm ? agentBridgeCommand(['sync', root]) : ['node', `${SIDECAR_MOUNT}/${SIDECAR_BUNDLE_FILE}`, AGENT_MARKER, 'sync', root],
     stdin: toAgent,
     stdout: fromAgent,
     stderr: new Writable({ write: (c: Buffer, _e, done) => (errors.push(c), done()) }),
   }).finally(() => fromAgent.end());
   exec.catch(() => {});
   const chan = frameChannel(fromAgent, toAgent);
+  if (opts.warm) {
+    await chan.sendJson({ agent: ['sync', root] });
+    const hello = await chan.nextJson<{ hello?: string }>();
+    if (hello.hello !== 'runbox-agent') throw new Error(`no warm agent answered: ${JSON.stringify(hello)}`);
+  }
   return {
     chan,
     async ask<T>(req: unknown) {

@@ -1,0 +1,92 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { AGENT_KEY_LENGTH } from '../src/contract/sidecar.ts';
+import { frameChannel, keepAlive, type FrameChannel } from '../src/env/sync/frames.ts';
+import { serveSync } from '../src/env/sync/agent.ts';
+import { liveManifests } from '../src/env/sync/live-manifest.ts';
+
+/*
+ * Sync agents kept warm in the sidecar's own process (see AGENT_PORT in the
+ * contract): a connection brings the key, then a hello naming the agent
+ * (`['sync', ROOT]`), then speaks the framed protocol. The folders' live
+ * manifests outlive the sessions, so the next sync of a folder reads only
+ * what changed. Sessions in flight are counted as agents at work.
+ */
+
+export interface AgentHello {
+  agent: string[];
+}
+
+export interface AgentServer {
+  server: Server;
+  /** Agents at work, as argv lines (for /status). */
+  sessions(): string[];
+}
+
+export function startAgentServer(opts: { port: number; keyFile: string; log: (msg: string) => void }): AgentServer {
+  const key = randomBytes(AGENT_KEY_LENGTH / 2).toString('hex');
+  writeFileSync(opts.keyFile, key, { mode: 0o600 });
+  const live = liveManifests();
+  const open = new Set<string>();
+
+  async function session(socket: Socket): Promise<void> {
+    const given = await readKey(socket, key.length);
+    if (given === undefined || !timingSafeEqual(Buffer.from(given), Buffer.from(key))) {
+      socket.destroy();
+      return;
+    }
+    const chan = frameChannel(socket, socket);
+    socket.resume();
+    const hello = await chan.nextJson<AgentHello>();
+    const [kind, root] = hello.agent;
+    if (kind !== 'sync' || !root) {
+      await chan.sendJson({ error: `this sidecar keeps no ${String(kind)} agent warm` });
+      socket.end();
+      return;
+    }
+    const line = hello.agent.join(' ');
+    open.add(line);
+    const stopPings = keepAlive(chan);
+    try {
+      await chan.sendJson({ hello: 'runbox-agent' });
+      await serve(chan, root);
+    } finally {
+      stopPings();
+      open.delete(line);
+      socket.end();
+    }
+  }
+
+  const serve = (chan: FrameChannel, root: string) => serveSync(chan, root, live);
+
+  const server = createServer((socket) => {
+    socket.on('error', () => {});
+    session(socket).catch((err: Error) => {
+      // The other end went away mid-session (a killed CLI): nothing to answer.
+      if (!/ended|closed/.test(err.message)) opts.log(`sync session: ${err.message}`);
+      socket.destroy();
+    });
+  });
+  server.listen(opts.port, '127.0.0.1');
+  return { server, sessions: () => [...open] };
+}
+
+/** The first `length` bytes of the connection (the bridge's key), or undefined if it ends first; the rest goes back. */
+function readKey(socket: Socket, length: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let got = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length < length) return;
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      if (got.length > length) socket.unshift(got.subarray(length));
+      resolve(got.subarray(0, length).toString());
+    };
+    const onEnd = () => resolve(undefined);
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+  });
+}
