@@ -60,7 +60,8 @@ export function startAgentServer(opts: { port: number; keyFile: string; log: (ms
 
   const serve = (chan: FrameChannel, root: string) => serveSync(chan, root, live);
 
-  const server = createServer((socket) => {
+  // No Nagle: an answer's frames must not wait for the bridge to acknowledge the ones before.
+  const server = createServer({ noDelay: true }, (socket) => {
     socket.on('error', () => {});
     session(socket).catch((err: Error) => {
       // The other end went away mid-session (a killed CLI): nothing to answer.

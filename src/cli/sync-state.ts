@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manifestFromJson, manifestToJson, sameEntry } from '../env/sync/manifest.ts';
+import { manifestFromDocument, manifestFromEntries, manifestToJson, sameEntry } from '../env/sync/manifest.ts';
 import type { RemoteTree, SyncedFolders } from '../env/sync/session.ts';
 import type { Entry, Manifest } from '../env/sync/types.ts';
 
@@ -44,16 +44,18 @@ export class SyncState {
     } catch {
       return undefined;
     }
+    let doc: { remote?: RemoteDiff; folders?: SyncedFolders };
     let state: Manifest;
     try {
-      state = manifestFromJson(text);
+      doc = JSON.parse(text) as typeof doc;
+      state = manifestFromDocument(doc);
     } catch {
       const aside = `${this.file}.corrupt-${Date.now()}`;
       renameSync(this.file, aside);
       this.warn(`the last sync state ${this.file} could not be read; kept it as ${aside}; this sync deletes nothing`);
       return undefined;
     }
-    return { state, remote: remoteFrom(state, text), folders: foldersFrom(text) };
+    return { state, remote: remoteFrom(state, doc.remote), folders: foldersFrom(doc.folders) };
   }
 
   write(synced: StoredSync): void {
@@ -79,23 +81,17 @@ function diffFrom(state: Manifest, remote: RemoteTree): RemoteDiff {
   return { token: remote.token, changed, removed };
 }
 
-function foldersFrom(text: string): SyncedFolders | undefined {
-  try {
-    const f = (JSON.parse(text) as { folders?: SyncedFolders }).folders;
-    return f && typeof f.local === 'string' ? { local: f.local, remote: typeof f.remote === 'string' ? f.remote : undefined } : undefined;
-  } catch {
-    return undefined;
-  }
+function foldersFrom(f: SyncedFolders | undefined): SyncedFolders | undefined {
+  return f && typeof f.local === 'string' ? { local: f.local, remote: typeof f.remote === 'string' ? f.remote : undefined } : undefined;
 }
 
 /** The remote tree stored beside the state; undefined (a full manifest next time) if absent or damaged. */
-function remoteFrom(state: Manifest, text: string): RemoteTree | undefined {
+function remoteFrom(state: Manifest, diff: RemoteDiff | undefined): RemoteTree | undefined {
   try {
-    const diff = (JSON.parse(text) as { remote?: RemoteDiff }).remote;
-    if (!diff || typeof diff.token !== 'string') return undefined;
-    const changed = manifestFromJson(JSON.stringify({ version: 1, entries: diff.changed }));
+    if (!diff || typeof diff.token !== 'string' || !Array.isArray(diff.removed)) return undefined;
+    const changed = manifestFromEntries(diff.changed, 'The stored sync state');
     const manifest = new Map(state);
-    for (const p of diff.removed) manifest.delete(p);
+    for (const p of diff.removed) manifest.delete(String(p));
     for (const [p, e] of changed) manifest.set(p, e);
     return { token: diff.token, manifest };
   } catch {

@@ -19,6 +19,8 @@ export interface Frame {
 }
 
 const MAX_FRAME = 64 * 1024 * 1024;
+/** Frames up to this size are written in one piece. */
+const SMALL_FRAME = 64 * 1024;
 /** Tar data goes in frames of at most this size. */
 export const DATA_CHUNK = 256 * 1024;
 
@@ -138,9 +140,16 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
   });
   const send = async (kind: FrameKind, payload: Buffer) => {
     if (broken) throw broken;
-    // Head and payload as two writes with nothing between them: no copy of every data chunk.
-    output.write(frameHead(kind, payload.length));
-    if (!output.write(payload)) await new Promise((r) => output.once('drain', r));
+    // A small frame goes as one write: as two, on a TCP hop (the sidecar's bridge) Nagle's algorithm
+    // holds the second until the first is acknowledged, and the peer delays that ack by up to 40 ms.
+    // A big one goes as two writes with nothing between them: no copy of every data chunk.
+    let room: boolean;
+    if (payload.length < SMALL_FRAME) room = output.write(Buffer.concat([frameHead(kind, payload.length), payload]));
+    else {
+      output.write(frameHead(kind, payload.length));
+      room = output.write(payload);
+    }
+    if (!room) await new Promise((r) => output.once('drain', r));
     if (broken) throw broken;
   };
   const next = () =>
@@ -161,10 +170,27 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
       return JSON.parse(frame.payload.toString()) as T;
     },
     async sendStream(source) {
+      // Small chunks (a tar header, a small file) are gathered into frames of DATA_CHUNK: one per
+      // chunk made tens of thousands of tiny writes for a tree of small files.
+      let held: Buffer[] = [];
+      let heldBytes = 0;
+      const flush = async () => {
+        if (heldBytes > 0) await send(FrameKind.data, held.length === 1 ? held[0]! : Buffer.concat(held));
+        held = [];
+        heldBytes = 0;
+      };
       for await (const chunk of source) {
         const bytes = chunk as Buffer;
-        for (let at = 0; at < bytes.length; at += DATA_CHUNK) await send(FrameKind.data, bytes.subarray(at, at + DATA_CHUNK));
+        if (bytes.length >= DATA_CHUNK) {
+          await flush();
+          for (let at = 0; at < bytes.length; at += DATA_CHUNK) await send(FrameKind.data, bytes.subarray(at, at + DATA_CHUNK));
+          continue;
+        }
+        held.push(bytes);
+        heldBytes += bytes.length;
+        if (heldBytes >= DATA_CHUNK) await flush();
       }
+      await flush();
       await send(FrameKind.end, Buffer.alloc(0));
     },
     receiveStream() {

@@ -188,13 +188,18 @@ export function manifestToJson(m: Manifest): string {
 
 /** Reads manifestToJson's output back; throws a RunboxError if it is not that (the caller may then sync without a base). */
 export function manifestFromJson(text: string, what = 'The stored sync state'): Manifest {
-  const bad = (why: string) => new RunboxError(`${what} is damaged: ${why}`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (err) {
     throw new RunboxError(`${what} is damaged: not JSON`, { cause: err });
   }
+  return manifestFromDocument(doc, what);
+}
+
+/** manifestFromJson for text parsed already (a document that carries more beside the manifest). */
+export function manifestFromDocument(doc: unknown, what = 'The stored sync state'): Manifest {
+  const bad = (why: string) => new RunboxError(`${what} is damaged: ${why}`);
   if (!isRecord(doc) || doc.version !== JSON_VERSION || !Array.isArray(doc.entries)) {
     throw bad(`expected {"version":${JSON_VERSION},"entries":[...]}`);
   }
@@ -378,3 +383,6 @@ export async function folderIdentity(root: string): Promise<string> {
   const st = await stat(root, { bigint: true });
   return `${st.ino}:${st.birthtimeNs}`;
 }
+
+/** Entries that came from elsewhere (the agent's delta, a stored diff), checked as a stored manifest's are. */
+export const manifestFromEntries = (entries: unknown, what: string): Manifest => manifestFromDocument({ version: JSON_VERSION, entries }, what);

@@ -5,8 +5,8 @@ import type { ManifestAnswer, SyncRequest } from './agent.ts';
 import { pack, removeEntries, unpack, type Problem } from './archive.ts';
 import { decide } from './decide.ts';
 import type { FrameChannel } from './frames.ts';
-import { readIgnoreRules } from './ignore-rules.ts';
-import { folderIdentity, manifestFromJson, manifestToJson, patchManifest, readManifest, readPaths, sameContent } from './manifest.ts';
+import { readIgnoreRules, type IgnoreFn } from './ignore-rules.ts';
+import { folderIdentity, manifestFromEntries, manifestFromJson, manifestToJson, patchManifest, readManifest, readPaths, sameContent } from './manifest.ts';
 import { resolveInside } from './safe-path.ts';
 import type { Action, Entry, Manifest, Side } from './types.ts';
 
@@ -71,6 +71,8 @@ export interface SyncOptions {
   direction: Direction;
   dryRun: boolean;
   now: Date;
+  /** The laptop's side, read already (readLocalSide); else syncOnce reads it. */
+  localSide?: Promise<LocalSide> | undefined;
   /** Called before each read of the local folder (a watch lowers its change flag there). */
   onLocalRead?: (() => void) | undefined;
   /** Bytes moved so far in one direction, out of the planned total. */
@@ -139,16 +141,27 @@ async function remoteManifest(
 
 /** Entries from the agent checked like a stored manifest's (paths inside the root, known types). */
 function checkedEntries(changed: Entry[]): Entry[] {
-  return [...manifestFromJson(JSON.stringify({ version: 1, entries: changed }), "The changes the environment's sync agent sent").values()];
+  return [...manifestFromEntries(changed, "The changes the environment's sync agent sent").values()];
+}
+
+export interface LocalSide {
+  ignore: IgnoreFn;
+  manifest: Manifest;
+  folder: string;
+}
+
+/** The laptop's side of a sync, which a caller may start reading before the agent answers (while the exec connects). */
+export async function readLocalSide(root: string, base: Manifest | undefined, onRead?: () => void): Promise<LocalSide> {
+  const ignore = await readIgnoreRules(root);
+  onRead?.();
+  const [manifest, folder] = await Promise.all([readManifest(root, { ignore, previous: base }), folderIdentity(root)]);
+  return { ignore, manifest, folder };
 }
 
 export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<SyncReport> {
-  const ignore = await readIgnoreRules(opts.localRoot);
-  opts.onLocalRead?.();
-  const [local, remoteTree, localFolder] = await Promise.all([
-    readManifest(opts.localRoot, { ignore, previous: opts.base }),
+  const [{ ignore, manifest: local, folder: localFolder }, remoteTree] = await Promise.all([
+    opts.localSide ?? readLocalSide(opts.localRoot, opts.base, opts.onLocalRead),
     remoteManifest(chan, opts.remote, opts.base, opts.prepare),
-    folderIdentity(opts.localRoot),
   ]);
   const remote = remoteTree.manifest;
   const folders: SyncedFolders = { local: localFolder, remote: remoteTree.folder };

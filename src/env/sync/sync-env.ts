@@ -3,7 +3,7 @@ import type { EnvDeps } from '../deps.ts';
 import { inReadyPod } from '../exec/ready-pod.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WORKING, resizeSidecar, type SidecarSource } from '../lifecycle/sidecar.ts';
 import { openSyncAgent } from '../exec/agent-session.ts';
-import { endSync, syncOnce, type Direction, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
+import { endSync, readLocalSide, syncOnce, type Direction, type LocalSide, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
 import type { Manifest } from './types.ts';
 
 export interface SyncEnvRequest {
@@ -32,6 +32,9 @@ export interface SyncEnvRequest {
  * even one without tar or a shell. Wakes a sleeping environment.
  */
 export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ report: SyncReport; pod: string }> {
+  // The laptop's folder is read while the pod is found and the agent answers.
+  const localSide = readLocalSide(req.localRoot, req.base);
+  localSide.catch(() => {}); // seen when syncOnce awaits it
   const used = await inReadyPod(
     deps,
     { name: req.name, container: SIDECAR, remembered: req.remembered, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar: req.sidecar },
@@ -45,7 +48,7 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
         await boosted;
       };
       try {
-        return await talkToAgent(deps, req, pod, prepare);
+        return await talkToAgent(deps, req, pod, prepare, localSide);
       } finally {
         if (boosted && (await boosted)) await resizeSidecar(deps.kube, pod, SIDECAR_RESOURCES);
       }
@@ -54,13 +57,14 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
   return { report: used.result, pod: used.pod };
 }
 
-async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prepare: () => Promise<void>): Promise<SyncReport> {
+async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prepare: () => Promise<void>, localSide: Promise<LocalSide>): Promise<SyncReport> {
   const agent = await openSyncAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], beforeProcess: prepare });
   let report: SyncReport;
   try {
     report = await syncOnce(agent.chan, {
       localRoot: req.localRoot,
       base: req.base,
+      localSide,
       remote: req.remote,
       folders: req.folders,
       notice: deps.notice,
