@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { FrameKind, encodeFrame, frameChannel } from './frames.ts';
+import { FrameDecoder, FrameKind, encodeFrame, frameChannel } from './frames.ts';
 
 describe('a frame channel', () => {
   it('pauses its input while more than 8 MiB of frames wait unread, and resumes once they are read', async () => {
@@ -23,5 +23,16 @@ describe('a frame channel', () => {
     input.write(encodeFrame(FrameKind.json, Buffer.from('{"a":1}')));
     expect(await chan.nextJson()).toEqual({ a: 1 });
     expect(chan.lastHeard()).toBeGreaterThan(Date.now() - 1000);
+  });
+
+  it('decodes frames however the bytes are cut into chunks', () => {
+    const frames = [Buffer.from('{"op":"manifest"}'), Buffer.alloc(0), Buffer.alloc(300_000, 7), Buffer.from('x')].map((p, i) => ({ kind: i % 2 ? FrameKind.data : FrameKind.json, payload: p }));
+    const wire = Buffer.concat(frames.map((f) => encodeFrame(f.kind, f.payload)));
+    for (const cut of [1, 2, 3, 5, 7, 4096, 16_384, 100_000, wire.length]) {
+      const d = new FrameDecoder();
+      const got = [];
+      for (let at = 0; at < wire.length; at += cut) got.push(...d.push(wire.subarray(at, at + cut)));
+      expect(got.map((f) => [f.kind, f.payload.toString('hex')]), `cut ${cut}`).toEqual(frames.map((f) => [f.kind, f.payload.toString('hex')]));
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface Frame {
 const MAX_FRAME = 64 * 1024 * 1024;
 /** Frames up to this size are written in one piece. */
 const SMALL_FRAME = 64 * 1024;
+/** Data chunks smaller than this are gathered into one frame (copied); bigger ones go as they are. */
+const GATHER_BELOW = 32 * 1024;
 /** Tar data goes in frames of at most this size. */
 export const DATA_CHUNK = 256 * 1024;
 
@@ -34,21 +36,68 @@ function frameHead(kind: FrameKind, payloadLength: number): Buffer {
 
 export const encodeFrame = (kind: FrameKind, payload: Buffer): Buffer => Buffer.concat([frameHead(kind, payload.length), payload]);
 
-/** Incremental decoder: bytes in, whole frames out. */
+/**
+ * Incremental decoder: bytes in, whole frames out. Chunks are kept as they
+ * came, and a frame's bytes are copied once, when the frame is whole (or not
+ * at all when one chunk holds it): gluing each chunk to what was buffered
+ * copied a 256 KiB frame that came in 16 KiB pieces sixteen times over.
+ */
 export class FrameDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  /** Index of the first chunk not yet consumed (shifting an array is linear). */
+  private first = 0;
+  private buffered = 0;
 
   push(chunk: Buffer): Frame[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    if (chunk.length > 0) {
+      this.chunks.push(chunk);
+      this.buffered += chunk.length;
+    }
     const frames: Frame[] = [];
-    while (this.buffered.length >= 5) {
-      const length = this.buffered.readUInt32BE(0);
+    while (this.buffered >= 5) {
+      const length = this.peek(5).readUInt32BE(0);
       if (length < 1 || length > MAX_FRAME) throw new Error(`sync protocol: bad frame length ${length}`);
-      if (this.buffered.length < 4 + length) break;
-      frames.push({ kind: this.buffered[4] as FrameKind, payload: this.buffered.subarray(5, 4 + length) });
-      this.buffered = this.buffered.subarray(4 + length);
+      if (this.buffered < 4 + length) break;
+      const whole = this.take(4 + length);
+      frames.push({ kind: whole[4] as FrameKind, payload: whole.subarray(5) });
+    }
+    if (this.first > 1024) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
     }
     return frames;
+  }
+
+  /** The first n buffered bytes, without consuming them. */
+  private peek(n: number): Buffer {
+    if (this.chunks[this.first]!.length < n) {
+      let k = this.first;
+      for (let have = 0; have < n; k++) have += this.chunks[k]!.length;
+      const merged = Buffer.concat(this.chunks.slice(this.first, k));
+      this.chunks.splice(this.first, k - this.first, merged);
+    }
+    return this.chunks[this.first]!.subarray(0, n);
+  }
+
+  /** Consumes the first n buffered bytes. */
+  private take(n: number): Buffer {
+    const head = this.chunks[this.first]!;
+    this.buffered -= n;
+    if (head.length >= n) {
+      if (head.length === n) this.first++;
+      else this.chunks[this.first] = head.subarray(n);
+      return head.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; ) {
+      const c = this.chunks[this.first]!;
+      const want = Math.min(c.length, n - at);
+      c.copy(out, at, 0, want);
+      at += want;
+      if (want === c.length) this.first++;
+      else this.chunks[this.first] = c.subarray(want);
+    }
+    return out;
   }
 }
 
@@ -181,7 +230,7 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
       };
       for await (const chunk of source) {
         const bytes = chunk as Buffer;
-        if (bytes.length >= DATA_CHUNK) {
+        if (bytes.length >= GATHER_BELOW) {
           await flush();
           for (let at = 0; at < bytes.length; at += DATA_CHUNK) await send(FrameKind.data, bytes.subarray(at, at + DATA_CHUNK));
           continue;
