@@ -1,4 +1,4 @@
-import { youngGcEvery } from './young-gc.ts';
+import { noteMoved } from './young-gc.ts';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { RunboxError } from '../errors.ts';
@@ -180,10 +180,9 @@ export function execInPod(req: ExecRequest): Promise<number> {
     // Inbound flow control: pause the socket while a local stream is full.
     let blocked = 0;
     let outputSeen = false;
-    const received = youngGcEvery();
     const deliver = (out: Writable, payload: Buffer) => {
       outputSeen = true;
-      received(payload.length);
+      noteMoved(payload.length);
       if (out.write(payload)) return;
       if (blocked++ === 0) ws.pause();
       out.once('drain', () => {
@@ -239,11 +238,10 @@ function pumpStdin(
 ): { used: () => boolean; stop: () => void } {
   let used = false;
   let stopped = false;
-  const moved = youngGcEvery();
   const onData = (chunk: Buffer | string) => {
     used = true;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    moved(bytes.length);
+    noteMoved(bytes.length);
     ws.send(frame(Channel.stdin, bytes), () => {
       if (!stopped && stdin.isPaused() && ws.bufferedAmount < SEND_LOW_WATER) stdin.resume();
     });

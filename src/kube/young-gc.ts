@@ -2,13 +2,16 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /*
- * Bulk data through the exec socket (a sync's tar stream, a piped file)
- * passes through short-lived buffers, copied on the way (a channel byte in
- * front, then the websocket's mask). Their memory is outside V8's heap, and
- * V8 frees it only when a scavenge finds the small objects that hold it; with
- * a default young generation that came late enough to add ~50 MB to the
- * CLI's peak resident size syncing 1 GB. A scavenge every few megabytes
- * moved costs well under a millisecond and keeps the peak down.
+ * Bulk data through the exec socket (a sync's tar stream, a piped file) and
+ * the sync protocol passes through short-lived buffers, copied on the way (a
+ * channel byte in front, the websocket's mask, a frame's pieces). Their
+ * memory is outside V8's heap, and V8 frees it only when a collection finds
+ * the small objects that hold it; left to itself, that came late enough to
+ * add ~50 MB to the CLI's peak resident size syncing 1 GB, and ~140 MB to the
+ * sidecar's server receiving it (its limit is 256 MiB). A scavenge every few
+ * megabytes moved costs well under a millisecond; a full collection every
+ * few scavenges frees what waited in a queue long enough to be promoted.
+ * Counted per process: whoever moves the bytes says so.
  */
 
 const EVERY_BYTES = 4 * 1024 * 1024;
@@ -26,14 +29,13 @@ function collect(type: 'minor' | 'major'): void {
   gc({ type });
 }
 
-/** Counts bytes moved; each EVERY_BYTES of them, the young generation is collected. */
-export function youngGcEvery(): (bytes: number) => void {
-  let moved = 0;
-  let rounds = 0;
-  return (bytes) => {
-    moved += bytes;
-    if (moved < EVERY_BYTES) return;
-    moved = 0;
-    collect(++rounds % FULL_EVERY === 0 ? 'major' : 'minor');
-  };
+let moved = 0;
+let rounds = 0;
+
+/** Counts bytes moved (through the exec socket, the sync protocol); each EVERY_BYTES of them, garbage is collected. */
+export function noteMoved(bytes: number): void {
+  moved += bytes;
+  if (moved < EVERY_BYTES) return;
+  moved = 0;
+  collect(++rounds % FULL_EVERY === 0 ? 'major' : 'minor');
 }

@@ -184,8 +184,8 @@ describe('an agent killed midway', () => {
     for (let i = 0; i < 20; i++) writeFileSync(join(here, `part-${i}.bin`), randomBytes(10 * 1024 * 1024));
     const run = startRunbox(['-n', ns, 'sync', 'myrb', here, '--remote', 'agent-killed'], { env });
     const pod = (await kubectl(['-n', ns, 'get', 'pod', '-l', 'runbox.dev/env=myrb', '-o', 'jsonpath={.items[0].metadata.name}'])).stdout;
-    // The sync agent lives in the sidecar's server (warm agents): killing it is what an out-of-memory kill does.
-    const killAgent = 'for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; [ "$(tr "\\0" " " < $p/cmdline)" = "node /opt/runbox/sidecar.mjs " ] && kill -9 ${p#/proc/} && echo killed; done';
+    // A transfer this big runs in an agent process of its own (the warm agent in the sidecar's server keeps to small ones).
+    const killAgent = 'for p in /proc/[0-9]*; do [ "${p#/proc/}" = "$$" ] && continue; case "$(tr "\\0" " " < $p/cmdline)" in *"sidecar.mjs runbox-agent"*) kill -9 ${p#/proc/}; echo killed;; esac; done';
     await waitFor('the upload under way', 60_000, async () => (await kubectl(['-n', ns, 'exec', pod, '-c', 'sidecar', '--', 'sh', '-c', 'ls -A /data/agent-killed 2>/dev/null | grep -q . && ' + killAgent])).stdout.includes('killed') || undefined);
     const t0 = Date.now();
     const end = await run.done;

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { noteMoved } from '../../kube/young-gc.ts';
 
 /*
  * The sync protocol's framing, over any byte stream (the exec websocket's
@@ -152,6 +153,7 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
     if (failure) for (const w of waiting.splice(0)) w.reject(failure);
   };
   input.on('data', (chunk: Buffer) => {
+    noteMoved(chunk.length);
     try {
       for (const frame of decoder.push(chunk)) {
         if (frame.kind === FrameKind.ping) heard = Date.now();
@@ -189,6 +191,7 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
   });
   const send = async (kind: FrameKind, payload: Buffer) => {
     if (broken) throw broken;
+    noteMoved(payload.length);
     // A small frame goes as one write: as two, on a TCP hop (the sidecar's bridge) Nagle's algorithm
     // holds the second until the first is acknowledged, and the peer delays that ack by up to 40 ms.
     // A big one goes as two writes with nothing between them: no copy of every data chunk.

@@ -132,4 +132,32 @@ describe('a sync session against the agent', () => {
     expect(tree(r)).toEqual(['a', 'b']);
     expect(notices).toEqual([expect.stringContaining("the environment's folder is not the one last synced")]);
   });
+
+  it('a heavy transfer goes to an agent of its own, after the sidecar is prepared; the warm one reads the result', async () => {
+    const [l, r] = dirs();
+    for (let i = 0; i < 600; i++) writeFileSync(join(l, `f${i}`), String(i));
+    const live = liveManifests();
+    const { chan, agent } = pair(r, live);
+    const events: string[] = [];
+    const report = await syncOnce(chan, {
+      localRoot: l,
+      base: undefined,
+      direction: 'both',
+      dryRun: false,
+      now: new Date(),
+      prepare: async (work) => void events.push(`prepare ${work}`),
+      transferAgent: async () => {
+        events.push('transfer agent');
+        const own = pair(r);
+        return { chan: own.chan, done: async () => void (await own.agent), failed: async (err) => err as Error };
+      },
+    });
+    await endSync(chan);
+    await agent;
+    live.close();
+    expect(events).toEqual(['prepare walk', 'prepare transfer', 'transfer agent']);
+    expect(report.uploaded).toBe(600);
+    expect(tree(r)).toEqual(tree(l));
+    expect(report.state.size).toBe(600);
+  });
 });

@@ -51,6 +51,14 @@ export interface RemoteTree {
   manifest: Manifest;
 }
 
+export interface TransferAgent {
+  chan: FrameChannel;
+  /** After `bye`: the agent ended well. */
+  done(): Promise<void>;
+  /** The failure as the user should see it. */
+  failed(err: unknown): Promise<Error>;
+}
+
 /** Work that wants the sidecar's CPU raised first (the caller's `prepare`). */
 export type HeavyWork = 'walk' | 'transfer';
 
@@ -66,6 +74,11 @@ export interface SyncOptions {
   folders?: SyncedFolders | undefined;
   /** One line for the user (a base set aside). */
   notice?: ((message: string) => void) | undefined;
+  /**
+   * An agent process of its own for a heavy transfer, so that the warm agent (the sidecar's
+   * long-lived server) never holds the memory a big transfer churns through; else the session's.
+   */
+  transferAgent?: (() => Promise<TransferAgent>) | undefined;
   /** Called before heavy work in the sidecar (at most once each); resolves when it may start. */
   prepare?: ((work: HeavyWork) => Promise<void>) | undefined;
   direction: Direction;
@@ -216,25 +229,39 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     report.conflicts.push({ path: a.path, keptAs: a.keepAs });
   }
   const all = [...copies.local, ...copies.remote];
-  if (all.length > LIGHT_TRANSFER.files || all.reduce((n, e) => n + e.size, 0) > LIGHT_TRANSFER.bytes) await opts.prepare?.('transfer');
-  if (copies.local.length > 0) {
-    const stream = pack(opts.localRoot, copies.local);
-    await chan.sendJson({ op: 'receive' } satisfies SyncRequest);
-    await chan.sendStream(counted(stream, copies.local, 'up', opts.onTransfer));
-    const answer = await chan.nextJson<{ written: number; refused: Problem[]; error?: string }>();
-    if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
-    report.uploaded = answer.written;
-    report.refused.push(...answer.refused, ...stream.skipped);
+  const heavy = all.length > LIGHT_TRANSFER.files || all.reduce((n, e) => n + e.size, 0) > LIGHT_TRANSFER.bytes;
+  let xfer: TransferAgent | undefined;
+  if (heavy) {
+    await opts.prepare?.('transfer');
+    xfer = await opts.transferAgent?.();
   }
-  if (copies.remote.length > 0) {
-    await chan.sendJson({ op: 'send', entries: copies.remote } satisfies SyncRequest);
-    const expected = new Map(copies.remote.map((e) => [e.path, e.type]));
-    const result = await unpack(opts.localRoot, counted(chan.receiveStream(), copies.remote, 'down', opts.onTransfer), { expected });
-    const answer = await chan.nextJson<{ skipped: Problem[]; error?: string }>();
-    if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
-    report.downloaded = result.written.length;
-    report.refused.push(...result.refused, ...answer.skipped);
-    touched.push(...copies.remote.map((e) => ({ path: e.path, deep: false })));
+  const data = xfer?.chan ?? chan;
+  try {
+    if (copies.local.length > 0) {
+      const stream = pack(opts.localRoot, copies.local);
+      await data.sendJson({ op: 'receive' } satisfies SyncRequest);
+      await data.sendStream(counted(stream, copies.local, 'up', opts.onTransfer));
+      const answer = await data.nextJson<{ written: number; refused: Problem[]; error?: string }>();
+      if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+      report.uploaded = answer.written;
+      report.refused.push(...answer.refused, ...stream.skipped);
+    }
+    if (copies.remote.length > 0) {
+      await data.sendJson({ op: 'send', entries: copies.remote } satisfies SyncRequest);
+      const expected = new Map(copies.remote.map((e) => [e.path, e.type]));
+      const result = await unpack(opts.localRoot, counted(data.receiveStream(), copies.remote, 'down', opts.onTransfer), { expected });
+      const answer = await data.nextJson<{ skipped: Problem[]; error?: string }>();
+      if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+      report.downloaded = result.written.length;
+      report.refused.push(...result.refused, ...answer.skipped);
+      touched.push(...copies.remote.map((e) => ({ path: e.path, deep: false })));
+    }
+    if (xfer) {
+      await endSync(xfer.chan);
+      await xfer.done();
+    }
+  } catch (err) {
+    throw xfer ? await xfer.failed(err) : err;
   }
   // The new base: what both sides now hold alike. Here only the paths this sync touched are read
   // again (a change made meanwhile elsewhere is found by the next sync); there the agent says what

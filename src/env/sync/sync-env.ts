@@ -2,8 +2,8 @@ import { SIDECAR } from '../../contract/names.ts';
 import type { EnvDeps } from '../deps.ts';
 import { inReadyPod } from '../exec/ready-pod.ts';
 import { SIDECAR_RESOURCES, SIDECAR_WORKING, resizeSidecar, type SidecarSource } from '../lifecycle/sidecar.ts';
-import { openSyncAgent } from '../exec/agent-session.ts';
-import { endSync, readLocalSide, syncOnce, type Direction, type LocalSide, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
+import { openAgent, openSyncAgent } from '../exec/agent-session.ts';
+import { endSync, readLocalSide, syncOnce, type Direction, type LocalSide, type TransferAgent, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
 import type { Manifest } from './types.ts';
 
 export interface SyncEnvRequest {
@@ -65,6 +65,7 @@ async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prep
       localRoot: req.localRoot,
       base: req.base,
       localSide,
+      transferAgent: async () => transferAgent(deps, req.name, pod, req.remotePath),
       remote: req.remote,
       folders: req.folders,
       notice: deps.notice,
@@ -80,4 +81,10 @@ async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prep
   }
   await agent.finish();
   return report;
+}
+
+/** An agent process for one heavy transfer (its memory goes back to the sidecar when it exits). */
+export function transferAgent(deps: EnvDeps, env: string, pod: string, remotePath: string): TransferAgent {
+  const agent = openAgent(deps, { env, pod, agent: ['sync', remotePath] });
+  return { chan: agent.chan, done: () => agent.finish(), failed: (err) => agent.failed(err) };
 }

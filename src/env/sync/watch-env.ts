@@ -10,7 +10,7 @@ import { AgentSilentError, openSyncAgent } from '../exec/agent-session.ts';
 import type { SyncRequest } from './agent.ts';
 import { watchLocal, type LocalWatch } from './local-watch.ts';
 import { syncOnce, type RemoteTree, type SyncReport, type SyncedFolders, type Transfer } from './session.ts';
-import type { SyncEnvRequest } from './sync-env.ts';
+import { transferAgent, type SyncEnvRequest } from './sync-env.ts';
 import type { Manifest } from './types.ts';
 
 /*
@@ -172,6 +172,7 @@ async function session(deps: EnvDeps, req: WatchEnvRequest, pod: string, local: 
       localRoot: req.localRoot,
       base: hooks.base(),
       remote: hooks.remote(),
+      transferAgent: async () => transferAgent(deps, req.name, pod, req.remotePath),
       folders: hooks.folders(),
       notice: deps.notice,
       direction: req.direction,
