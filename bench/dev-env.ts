@@ -3,7 +3,7 @@
 // runbox-bench namespace, and honest summaries (median, min, max, run count).
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,4 +102,19 @@ export function interleave(runs: number, sides: (() => void)[]): void {
     const order = i % 2 === 0 ? sides : [...sides].reverse();
     for (const side of order) side();
   }
+}
+
+/**
+ * The CPU time (ms) a container of a pod has used so far, read from its cgroup on the node: the dev
+ * cluster is this machine, and reading from outside adds nothing to what is measured (a `kubectl exec
+ * cat` would run in the container). Undefined where the cgroup v1 file is not found.
+ */
+export function containerCpuMs(pod: string, container: string): (() => number) | undefined {
+  const id = kubectl('get', 'pod', pod, '-o', `jsonpath={.status.containerStatuses[?(@.name=="${container}")].containerID}`).stdout.replace(/^[a-z]+:\/\//, '');
+  if (!id) return undefined;
+  const base = '/sys/fs/cgroup/cpuacct/kubepods';
+  const dir = spawnSync('find', [base, '-maxdepth', '3', '-type', 'd', '-name', id], { encoding: 'utf8' }).stdout?.trim().split('\n')[0];
+  const file = dir ? join(dir, 'cpuacct.usage') : undefined;
+  if (!file || !existsSync(file)) return undefined;
+  return () => Number(readFileSync(file, 'utf8')) / 1e6;
 }

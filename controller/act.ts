@@ -7,7 +7,7 @@ import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import type { EnvDeps } from '../src/env/deps.ts';
 import { cfsQuota } from '../src/env/resize/cgroup-wait.ts';
-import { recordedAllocation, workerOf } from '../src/env/resize/resources-state.ts';
+import { allocationAnnotations, baselineAllocation, recordedAllocation, workerOf } from '../src/env/resize/resources-state.ts';
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
 import { SIDECAR_RESOURCES } from '../src/env/lifecycle/sidecar.ts';
 import { sleepAfterSnapshot, snapshotBeforeSleep, type SleepOutcome } from '../src/env/snapshot/sleep.ts';
@@ -38,6 +38,25 @@ const annotate = (kube: KubeTarget, name: string, record: IdleRecord) =>
     body: { metadata: { annotations: { [ANNOTATION.idle]: JSON.stringify(record) } } },
     contentType: PATCH.merge,
   });
+
+/**
+ * With boost fallback on: an environment boosted above its baseline (`-a` on
+ * a command stays for later ones) gets its baseline recorded again, so the
+ * command that ends its doze, or the wake that ends its sleep, runs at the
+ * baseline. Says what it did, for the Event; nothing to do is undefined.
+ */
+export async function endBoost(kube: KubeTarget, dep: Deployment, on: boolean): Promise<string | undefined> {
+  const base = on ? baselineAllocation(dep) : undefined;
+  const now = recordedAllocation(dep);
+  if (!base || now.units <= base.units) return undefined;
+  await callJson(kube, {
+    method: 'PATCH',
+    path: objectPath('deployments', kube.namespace, dep.metadata?.name ?? ''),
+    body: { metadata: { annotations: allocationAnnotations(base) } },
+    contentType: PATCH.merge,
+  });
+  return `boost to ${now.units} units ended, back to ${base.units}`;
+}
 
 export async function dozeEnv(
   kube: KubeTarget,

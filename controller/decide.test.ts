@@ -6,7 +6,7 @@ const at = (s: number) => new Date(T.getTime() + s * 1000);
 const idle = { busy: 0, commands: [], agents: [] };
 const facts = (more: Partial<EnvFacts> = {}): EnvFacts => ({
   replicas: 1,
-  policy: { dozeAfter: 10_000, sleepAfter: 20_000 },
+  policy: { dozeAfter: 10_000, sleepAfter: 20_000, boostFallback: false },
   lastActivity: T,
   idle: undefined,
   podReady: true,
@@ -17,16 +17,16 @@ const facts = (more: Partial<EnvFacts> = {}): EnvFacts => ({
 describe('decide', () => {
   it('leaves a sleeping environment, and one whose policy is never, alone', () => {
     expect(decide(facts({ replicas: 0 })).kind).toBe('nothing');
-    expect(decide(facts({ policy: { dozeAfter: null, sleepAfter: null } })).kind).toBe('nothing');
+    expect(decide(facts({ policy: { dozeAfter: null, sleepAfter: null, boostFallback: false } })).kind).toBe('nothing');
   });
 
   it('waits without asking anyone until the first threshold is due', () => {
     expect(decide(facts())).toMatchObject({ kind: 'wait', at: at(10) });
-    expect(decide(facts({ policy: { dozeAfter: null, sleepAfter: 20_000 } }))).toMatchObject({ kind: 'wait', at: at(20) });
+    expect(decide(facts({ policy: { dozeAfter: null, sleepAfter: 20_000, boostFallback: false } }))).toMatchObject({ kind: 'wait', at: at(20) });
     // Dozing already: the next threshold is the sleep.
     expect(decide(facts({ idle: { state: 'dozing', at: '', why: '', by: '' }, now: at(12) }))).toMatchObject({ kind: 'wait', at: at(20) });
     // A doze-after longer than sleep-after never dozes.
-    expect(decide(facts({ policy: { dozeAfter: 30_000, sleepAfter: 20_000 } }))).toMatchObject({ kind: 'wait', at: at(20) });
+    expect(decide(facts({ policy: { dozeAfter: 30_000, sleepAfter: 20_000, boostFallback: false } }))).toMatchObject({ kind: 'wait', at: at(20) });
   });
 
   it('asks the sidecar once due, then acts only when nothing runs', () => {

@@ -80,7 +80,7 @@ export async function runController(o: ControllerOptions): Promise<void> {
     const hit = settingsCache.get(namespace);
     if (hit && Date.now() - hit.at < SETTINGS_TTL_MS) return hit.value;
     const value = readClusterConfig({ ...kube, namespace }, {}).then((c) => ({
-      defaults: { dozeAfter: c.dozeAfter.value ?? 'never', sleepAfter: c.sleepAfter.value ?? 'never' },
+      defaults: { dozeAfter: c.dozeAfter.value ?? 'never', sleepAfter: c.sleepAfter.value ?? 'never', boostFallback: c.boostFallback.value ?? 'off' },
       registry: c.registryPush.value ? { push: c.registryPush.value, pull: c.registryPull.value ?? c.registryPush.value } : undefined,
     }));
     value.catch(() => settingsCache.delete(namespace));

@@ -1,13 +1,13 @@
 import { LABEL_ENV, SIDECAR, WORKER } from '../src/contract/names.ts';
 import { ANNOTATION } from '../src/contract/names.ts';
 import type { EnvDeps } from '../src/env/deps.ts';
-import { idlePolicy, idleRecord } from '../src/env/idle/policy.ts';
+import { idlePolicy, idleRecord, type PolicyDefaults } from '../src/env/idle/policy.ts';
 import { containerServes } from '../src/env/inspect/status.ts';
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
 import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import type { Outcome } from './act.ts';
-import { dozeEnv, sleepIdleEnv } from './act.ts';
+import { dozeEnv, endBoost, sleepIdleEnv } from './act.ts';
 import { decide, MIN_RECHECK_MS, type Decision } from './decide.ts';
 import { recordEvent } from './events.ts';
 import type { WorkQueue } from './queue.ts';
@@ -24,7 +24,7 @@ import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
 export const RETRY_MS = 30_000;
 
 export interface NamespaceSettings {
-  defaults: { dozeAfter: string; sleepAfter: string };
+  defaults: PolicyDefaults;
   registry: SnapshotRegistry | undefined;
 }
 
@@ -90,6 +90,10 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
 
   const started = Date.now();
   const envDeps = forNamespace(d, namespace);
+  const boost = await endBoost(envDeps.kube, dep, facts.policy.boostFallback).catch((err: unknown) => {
+    d.observe.log('warn', 'ending a boost failed', { env: key, error: (err as Error).message });
+    return undefined;
+  });
   let outcome: Outcome;
   if (decision.kind === 'doze') {
     outcome = await dozeEnv(envDeps.kube, d.sidecar, { dep, pod, target, why: decision.why, now: d.now() }).catch((err: unknown) => ({ done: false as const, failed: err as Error }));
@@ -109,7 +113,7 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
   if (outcome.done) {
     const verb = decision.kind === 'doze' ? 'dozed' : 'slept';
     d.observe.log('info', `${verb} ${key}`, { env: key, why: decision.why, seconds, ...('detail' in outcome && outcome.detail ? { detail: outcome.detail } : {}) });
-    const detail = 'detail' in outcome && outcome.detail ? `; ${outcome.detail}` : '';
+    const detail = [boost, 'detail' in outcome ? outcome.detail : undefined].filter(Boolean).map((x) => `; ${x}`).join('');
     await event('Normal', decision.kind === 'doze' ? 'Dozed' : 'Slept', `${verb} after ${decision.idleFor} idle (${decision.kind}-after ${decision.after})${detail}`);
   } else if ('busy' in outcome) {
     d.observe.log('info', `${key} became busy; not ${decision.kind === 'doze' ? 'dozing' : 'sleeping'}`, { env: key });

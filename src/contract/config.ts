@@ -19,6 +19,7 @@ export const CONFIG_KEYS = {
   registrySecret: 'registry-secret',
   dozeAfter: 'doze-after',
   sleepAfter: 'sleep-after',
+  boostFallback: 'boost-fallback',
 } as const;
 
 export type ConfigSetting = keyof typeof CONFIG_KEYS;

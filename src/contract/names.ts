@@ -27,6 +27,10 @@ export const ANNOTATION = {
   /** Idle policy: how long idle before the worker is shrunk, and before it sleeps (90s, 5m, 1h, never). */
   dozeAfter: 'runbox.dev/doze-after',
   sleepAfter: 'runbox.dev/sleep-after',
+  /** `on`: an idle environment's allocation falls back to its baseline (a boost with -a ends) when it dozes or sleeps. */
+  boostFallback: 'runbox.dev/boost-fallback',
+  /** The allocation it was created with, as JSON {units, resources}: what a boost falls back to. */
+  baseline: 'runbox.dev/baseline',
   /** Dozing or sleeping, since when, why and by whom, as JSON (see contract/idle.ts IdleRecord). */
   idle: 'runbox.dev/idle',
 } as const;

@@ -137,6 +137,24 @@ describe('the idle controller', () => {
     await rb('delete', 'doze');
   }, 180_000);
 
+  it('with boost fallback on, a boost (-a) ends when the environment dozes: the next command runs at its baseline', async () => {
+    await create('boost', '--doze-after', '10s', '--sleep-after', 'never', '--boost-fallback', 'on');
+    expect((await rb('idle', 'boost')).stdout).toMatch(/boost fallback on \(baseline 1 unit\)/);
+    const boosted = await rb('-a', '2', 'boost', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
+    expect(boosted).toEqual({ code: 0, stdout: '25000\n', stderr: '' });
+    const [pod] = await podsOf('boost');
+    const quota = async () => (await kubectl(['-n', ns, 'exec', pod!, '-c', 'worker', '--', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'])).stdout.trim();
+    await waitFor('boost dozing', 40_000, async () => (await quota()) === '2500');
+    await waitFor('boost recorded', 10_000, async () => /State:\s+dozing since/.test((await rb('status', 'boost')).stdout));
+    const described = await kubectl(['-n', ns, 'describe', 'deployment', 'boost']);
+    expect(described.stdout).toMatch(/Dozed .*dozed after \d+s idle \(doze-after 10s\); boost to 2 units ended, back to 1/);
+    const r = await rb('boost', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
+    expect(r).toEqual({ code: 0, stdout: '12500\n', stderr: '' });
+    expect(await podsOf('boost')).toEqual([pod]);
+    expect((await kubectl(['-n', ns, 'get', 'deployment', 'boost', '-o', 'jsonpath={.metadata.annotations.runbox\\.dev/allocation}'])).stdout).toBe('1');
+    await rb('delete', 'boost');
+  }, 180_000);
+
   it('commands sent in a tight loop while it goes to sleep all complete with their own exit codes', async () => {
     await create('loop', '--sleep-after', '3s', '--doze-after', 'never');
     const codes: { want: number; got: number; stderr: string }[] = [];

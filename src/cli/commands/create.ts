@@ -3,7 +3,7 @@ import { SUBCOMMANDS } from '../argv.ts';
 import type { CreateRequest } from '../../env/lifecycle/create.ts';
 import { nameProblems } from '../../env/names.ts';
 import { configOverrides } from '../config-overrides.ts';
-import { afterProblems } from './idle.ts';
+import { afterProblems, boostFallbackProblems } from './idle.ts';
 import { timeoutOption } from '../options.ts';
 import { sidecarSource } from '../sidecar-source.ts';
 import { envDeps, laptopCache, outputFormat, rejectProblems, withGlobals, type CliContext, type GlobalOptions } from '../context.ts';
@@ -20,6 +20,7 @@ interface CreateOptions extends GlobalOptions {
   timeout: number;
   dozeAfter?: string;
   sleepAfter?: string;
+  boostFallback?: string;
 }
 
 /** What create takes from the command line; the rest comes from the cluster config. */
@@ -42,12 +43,12 @@ export function validateCreate(name: string, o: CreateOptions): { problems: stri
     if (eq <= 0) problems.push(`--node-selector must be key=value, not "${kv}"`);
     else nodeSelector[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  problems.push(...afterProblems(o));
+  problems.push(...afterProblems(o), ...boostFallbackProblems(o.boostFallback));
   return {
     problems,
     req: {
       name,
-      idle: { dozeAfter: o.dozeAfter, sleepAfter: o.sleepAfter },
+      idle: { dozeAfter: o.dozeAfter, sleepAfter: o.sleepAfter, boostFallback: o.boostFallback },
       allocation,
       volumeSize: o.volumeSize,
       nodeSelector,
@@ -70,6 +71,7 @@ export function createCommand(ctx: CliContext): Command {
     .option('--gpu <count>', 'GPUs for the worker (nvidia.com/gpu)', '0')
     .option('--sidecar-image <image>', "run this sidecar image instead of runbox's own sidecar on the Node image (default: $RUNBOX_SIDECAR_IMAGE)")
     .option('--doze-after <duration>', 'idle time before the worker is shrunk in place (90s, 5m, 1h, never; default: the cluster config, else 10m)')
+    .option('--boost-fallback <on|off>', 'on: a boost (-a on a command) ends when the environment dozes or sleeps (default: the cluster config, else off)')
     .option('--sleep-after <duration>', 'idle time before it is snapshotted and scaled to zero (default: the cluster config, else 30m)')
     .option('--keep', 'keep what was created if the environment fails to start')
     .addOption(timeoutOption('the environment to be ready'))

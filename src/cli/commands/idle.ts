@@ -8,6 +8,7 @@ interface IdleOptions extends GlobalOptions {
   anyOwner?: boolean;
   dozeAfter?: string;
   sleepAfter?: string;
+  boostFallback?: string;
 }
 
 /** Problems with --doze-after / --sleep-after values (`default` is allowed where `allowDefault`). */
@@ -20,24 +21,32 @@ export function afterProblems(o: { dozeAfter?: string | undefined; sleepAfter?: 
   return problems;
 }
 
+/** Problems with a --boost-fallback value. */
+export function boostFallbackProblems(v: string | undefined, allowDefault = false): string[] {
+  if (v === undefined || v === 'on' || v === 'off' || (allowDefault && v === 'default')) return [];
+  return [`--boost-fallback must be on or off${allowDefault ? ' (or default)' : ''}, not "${v}"`];
+}
+
 export function idleCommand(ctx: CliContext): Command {
   return withGlobals(new Command('idle'))
     .description("show or change when an idle environment dozes (its worker shrunk in place) and sleeps (snapshot, then scaled to zero); the idle controller applies it")
     .argument('<name>', 'environment name')
     .option('--doze-after <duration>', 'idle time before dozing: 90s, 5m, 1h, 2d, never, or default (the cluster config)')
     .option('--sleep-after <duration>', 'idle time before sleeping: 90s, 5m, 1h, 2d, never, or default (the cluster config)')
+    .option('--boost-fallback <on|off|default>', 'on: a boost (-a on a command) ends when it dozes or sleeps, and the next command runs at its baseline')
     .addOption(anyOwnerOption())
     .action(async (name: string, o: IdleOptions) => {
-      rejectProblems([...nameProblems(name), ...afterProblems(o, true)]);
+      rejectProblems([...nameProblems(name), ...afterProblems(o, true), ...boostFallbackProblems(o.boostFallback, true)]);
       const [{ setIdlePolicy }, { idleReport }] = await Promise.all([import('../../env/idle/set-policy.ts'), import('../../env/idle/report.ts')]);
       const deps = await envDeps(ctx, o, { quiet: true });
-      const dep = await setIdlePolicy(deps, { name, anyOwner: Boolean(o.anyOwner), change: { dozeAfter: o.dozeAfter, sleepAfter: o.sleepAfter } });
+      const dep = await setIdlePolicy(deps, { name, anyOwner: Boolean(o.anyOwner), change: { dozeAfter: o.dozeAfter, sleepAfter: o.sleepAfter, boostFallback: o.boostFallback } });
       const report = await idleReport(deps, dep);
       if (outputFormat(o) === 'json') {
         ctx.io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         return;
       }
       const line = (what: string, p: { value: string; source: string }) => `${what} ${p.value}${p.source === 'environment' ? '' : ` (${p.source})`}`;
-      ctx.io.stdout.write(`${name}: ${line('doze after', report.dozeAfter)}, ${line('sleep after', report.sleepAfter)}; ${report.state}\n`);
+      const boost = `boost fallback ${line('', report.boostFallback).trim()}${report.baseline === undefined ? '' : ` (baseline ${report.baseline} unit${report.baseline === 1 ? '' : 's'})`}`;
+      ctx.io.stdout.write(`${name}: ${line('doze after', report.dozeAfter)}, ${line('sleep after', report.sleepAfter)}, ${boost}; ${report.state}\n`);
     });
 }

@@ -16,10 +16,11 @@ describe('cluster config', () => {
   });
 
   it('names every malformed key and value', () => {
-    expect(configProblems({ 'sleep-after': 'soon', 'node-image': 'Not An Image', colour: 'blue', 'doze-after': 'never' }, 'here')).toEqual([
+    expect(configProblems({ 'sleep-after': 'soon', 'node-image': 'Not An Image', colour: 'blue', 'doze-after': 'never', 'boost-fallback': 'yes' }, 'here')).toEqual([
       'here: sleep-after must be a duration such as 90s, 5m, 1h, or never, not "soon"',
       'here: node-image must be an image reference such as node:24-slim, not "Not An Image"',
-      'here: unknown key "colour" (known: node-image, image, storage-class, registry-push, registry-pull, registry-secret, doze-after, sleep-after)',
+      'here: unknown key "colour" (known: node-image, image, storage-class, registry-push, registry-pull, registry-secret, doze-after, sleep-after, boost-fallback)',
+      'here: boost-fallback must be on or off, not "yes"',
     ]);
     expect(configProblems({ 'node-image': '127.0.0.1:5000/runbox-test/node:24', 'registry-push': '127.0.0.1:5000' }, 'x')).toEqual([]);
   });

@@ -37,6 +37,7 @@ export const RULES: Record<ConfigSetting, Rule> = {
   registrySecret: { description: 'the Secret with registry credentials (sidecar only)', check: matches(NAME, 'a Secret name') },
   dozeAfter: { description: 'idle time before an environment is shrunk (90s, 5m, 1h, never)', default: '10m', check: matches(DURATION, 'a duration such as 90s, 5m, 1h, or never') },
   sleepAfter: { description: 'idle time before an environment is put to sleep (90s, 5m, 1h, never)', default: '30m', check: matches(DURATION, 'a duration such as 90s, 5m, 1h, or never') },
+  boostFallback: { description: 'on: a boost (-a) ends when the environment dozes or sleeps; its next command runs at its baseline', default: 'off', check: matches(/^(on|off)$/, 'on or off') },
 };
 
 export const SETTINGS = Object.keys(CONFIG_KEYS) as ConfigSetting[];

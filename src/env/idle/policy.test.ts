@@ -21,10 +21,13 @@ describe('idle policy', () => {
 
   it('takes the annotations first, the defaults for what they leave out or get wrong', () => {
     const dep = (a: Record<string, string>) => ({ metadata: { annotations: a } });
-    const defaults = { dozeAfter: '10m', sleepAfter: '30m' };
-    expect(idlePolicy(dep({}), defaults)).toEqual({ dozeAfter: 600_000, sleepAfter: 1_800_000 });
-    expect(idlePolicy(dep({ [ANNOTATION.sleepAfter]: '20s', [ANNOTATION.dozeAfter]: 'never' }), defaults)).toEqual({ dozeAfter: null, sleepAfter: 20_000 });
-    expect(idlePolicy(dep({ [ANNOTATION.sleepAfter]: 'soon' }), defaults)).toEqual({ dozeAfter: 600_000, sleepAfter: 1_800_000 });
+    const defaults = { dozeAfter: '10m', sleepAfter: '30m', boostFallback: 'off' };
+    expect(idlePolicy(dep({}), defaults)).toEqual({ dozeAfter: 600_000, sleepAfter: 1_800_000, boostFallback: false });
+    expect(idlePolicy(dep({ [ANNOTATION.sleepAfter]: '20s', [ANNOTATION.dozeAfter]: 'never' }), defaults)).toEqual({ dozeAfter: null, sleepAfter: 20_000, boostFallback: false });
+    expect(idlePolicy(dep({ [ANNOTATION.boostFallback]: 'on' }), defaults).boostFallback).toBe(true);
+    expect(idlePolicy(dep({ [ANNOTATION.boostFallback]: 'off' }), { ...defaults, boostFallback: 'on' }).boostFallback).toBe(false);
+    expect(idlePolicy(dep({ [ANNOTATION.boostFallback]: 'maybe' }), { ...defaults, boostFallback: 'on' }).boostFallback).toBe(true);
+    expect(idlePolicy(dep({ [ANNOTATION.sleepAfter]: 'soon' }), defaults)).toEqual({ dozeAfter: 600_000, sleepAfter: 1_800_000, boostFallback: false });
   });
 
   it('reads the idle record, ignoring a malformed one', () => {

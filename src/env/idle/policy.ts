@@ -13,6 +13,15 @@ export type After = number | null;
 export interface IdlePolicy {
   dozeAfter: After;
   sleepAfter: After;
+  /** A boost falls back to the baseline when the environment dozes or sleeps. */
+  boostFallback: boolean;
+}
+
+/** The cluster's defaults, as the config says them. */
+export interface PolicyDefaults {
+  dozeAfter: string;
+  sleepAfter: string;
+  boostFallback: string;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -34,13 +43,14 @@ export function formatAfter(after: After): string {
 }
 
 /** The policy the annotations set, each falling back to the default (itself a duration text). */
-export function idlePolicy(dep: Deployment, defaults: { dozeAfter: string; sleepAfter: string }): IdlePolicy {
+export function idlePolicy(dep: Deployment, defaults: PolicyDefaults): IdlePolicy {
   const ann = dep.metadata?.annotations ?? {};
   const pick = (own: string | undefined, fallback: string): After => {
     const mine = own === undefined ? undefined : parseAfter(own);
     return mine !== undefined ? mine : (parseAfter(fallback) ?? null);
   };
-  return { dozeAfter: pick(ann[ANNOTATION.dozeAfter], defaults.dozeAfter), sleepAfter: pick(ann[ANNOTATION.sleepAfter], defaults.sleepAfter) };
+  const fallback = ann[ANNOTATION.boostFallback] === 'on' || ann[ANNOTATION.boostFallback] === 'off' ? ann[ANNOTATION.boostFallback] : defaults.boostFallback;
+  return { dozeAfter: pick(ann[ANNOTATION.dozeAfter], defaults.dozeAfter), sleepAfter: pick(ann[ANNOTATION.sleepAfter], defaults.sleepAfter), boostFallback: fallback === 'on' };
 }
 
 /** The runbox.dev/idle record, if there is a well-formed one. */

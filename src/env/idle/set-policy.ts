@@ -10,6 +10,8 @@ import { readOwnEnv } from '../inspect/identity.ts';
 export interface PolicyChange {
   dozeAfter?: string | undefined;
   sleepAfter?: string | undefined;
+  /** on, off, or default. */
+  boostFallback?: string | undefined;
 }
 
 /** Writes the environment's own idle policy; the controller sees it through its watch at once. */
@@ -19,6 +21,7 @@ export async function setIdlePolicy(deps: EnvDeps, req: { name: string; anyOwner
   const annotations: Record<string, string | null> = {};
   if (req.change.dozeAfter !== undefined) annotations[ANNOTATION.dozeAfter] = value(req.change.dozeAfter) ?? null;
   if (req.change.sleepAfter !== undefined) annotations[ANNOTATION.sleepAfter] = value(req.change.sleepAfter) ?? null;
+  if (req.change.boostFallback !== undefined) annotations[ANNOTATION.boostFallback] = value(req.change.boostFallback) ?? null;
   if (Object.keys(annotations).length === 0) return dep;
   try {
     return await callJson<Deployment>(deps.kube, {

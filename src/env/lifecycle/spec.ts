@@ -26,7 +26,7 @@ export interface EnvSpec {
   gpus: number;
   owner: { user: string; label: string };
   /** The idle policy, where the environment has its own (durations such as 90s, 5m, 1h, or never). */
-  idle?: { dozeAfter?: string | undefined; sleepAfter?: string | undefined } | undefined;
+  idle?: { dozeAfter?: string | undefined; sleepAfter?: string | undefined; boostFallback?: string | undefined } | undefined;
 }
 
 function labels(spec: EnvSpec): Record<string, string> {
@@ -68,9 +68,11 @@ export function deployment(spec: EnvSpec, now: Date): Deployment {
         [ANNOTATION.image]: spec.image,
         [ANNOTATION.allocation]: String(spec.allocation),
         [ANNOTATION.resources]: JSON.stringify(res),
+        [ANNOTATION.baseline]: JSON.stringify({ units: spec.allocation, resources: res }),
         [ANNOTATION.lastActivity]: now.toISOString(),
         ...(spec.idle?.dozeAfter ? { [ANNOTATION.dozeAfter]: spec.idle.dozeAfter } : {}),
         ...(spec.idle?.sleepAfter ? { [ANNOTATION.sleepAfter]: spec.idle.sleepAfter } : {}),
+        ...(spec.idle?.boostFallback ? { [ANNOTATION.boostFallback]: spec.idle.boostFallback } : {}),
       },
     },
     spec: {

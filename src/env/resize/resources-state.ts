@@ -26,6 +26,17 @@ export function recordedAllocation(dep: Deployment): Allocation {
   return { units, resources: resourcesFor(units) };
 }
 
+/** The allocation it was created with (what a boost falls back to); undefined where none was recorded (an older runbox). */
+export function baselineAllocation(dep: Deployment): Allocation | undefined {
+  try {
+    const b = JSON.parse(dep.metadata?.annotations?.[ANNOTATION.baseline] ?? '') as Partial<Allocation>;
+    if (typeof b.units === 'number' && b.units > 0 && b.resources?.cpu && b.resources.memory) return { units: b.units, resources: { cpu: b.resources.cpu, memory: b.resources.memory } };
+  } catch {
+    // none recorded
+  }
+  return undefined;
+}
+
 export function allocationAnnotations(a: Allocation): Record<string, string> {
   return { [ANNOTATION.allocation]: String(a.units), [ANNOTATION.resources]: JSON.stringify(a.resources) };
 }

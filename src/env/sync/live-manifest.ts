@@ -62,7 +62,7 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
   const instance = randomBytes(6).toString('hex');
   const limit = eventLimit();
   let ignore: IgnoreFn = await readIgnoreRules(root);
-  let entries: Manifest = new Map();
+  const entries: Manifest = new Map();
   const gens = new Map<string, number>();
   const tombs = new Map<string, number>();
   let gen = 0;
