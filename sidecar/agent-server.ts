@@ -11,7 +11,8 @@ import { liveManifests } from '../src/env/sync/live-manifest.ts';
  * contract): a connection brings the key, then a hello naming the agent
  * (`['sync', ROOT]`), then speaks the framed protocol. The folders' live
  * manifests outlive the sessions, so the next sync of a folder reads only
- * what changed. Sessions in flight are counted as agents at work.
+ * what changed. A session in flight counts as an agent at work through its
+ * bridge, whose argv carries the agent marker (activity.ts).
  */
 
 export interface AgentHello {
@@ -20,15 +21,12 @@ export interface AgentHello {
 
 export interface AgentServer {
   server: Server;
-  /** Agents at work, as argv lines (for /status). */
-  sessions(): string[];
 }
 
 export function startAgentServer(opts: { port: number; keyFile: string; log: (msg: string) => void }): AgentServer {
   const key = randomBytes(AGENT_KEY_LENGTH / 2).toString('hex');
   writeFileSync(opts.keyFile, key, { mode: 0o600 });
   const live = liveManifests();
-  const open = new Set<string>();
 
   async function session(socket: Socket): Promise<void> {
     const given = await readKey(socket, key.length);
@@ -45,15 +43,12 @@ export function startAgentServer(opts: { port: number; keyFile: string; log: (ms
       socket.end();
       return;
     }
-    const line = hello.agent.join(' ');
-    open.add(line);
     const stopPings = keepAlive(chan);
     try {
       await chan.sendJson({ hello: 'runbox-agent' });
       await serve(chan, root);
     } finally {
       stopPings();
-      open.delete(line);
       socket.end();
     }
   }
@@ -70,7 +65,7 @@ export function startAgentServer(opts: { port: number; keyFile: string; log: (ms
     });
   });
   server.listen(opts.port, '127.0.0.1');
-  return { server, sessions: () => [...open] };
+  return { server };
 }
 
 /** The first `length` bytes of the connection (the bridge's key), or undefined if it ends first; the rest goes back. */

@@ -2,7 +2,8 @@
 // answers the endpoints the readiness probe, the CLI and the controller use.
 // Exec'd as `node sidecar.mjs runbox-agent sync ROOT` (or `... snapshot`), it is
 // instead the agent of one `runbox sync` (or snapshot), speaking the framed
-// protocol on stdin/stdout.
+// protocol on stdin/stdout. The server also keeps sync agents warm on a
+// loopback port (agent-server.ts), reached through a bash bridge.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DOZE_FLAG, DRAIN_FLAG, IDLE_ENDPOINT } from '../src/contract/idle.ts';
 import { ACTIVITY_SAMPLE_MS, AGENT_KEY_FILE, AGENT_MARKER, AGENT_PORT, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';

@@ -36,13 +36,12 @@ function lostAgent(opts: { env: string; agent: string[] }, cause: unknown): Runb
  * One conversation with an agent in a pod's sidecar: `node sidecar.mjs
  * runbox-agent sync ROOT` (or `snapshot`) exec'd in the sidecar container
  * over runbox's own exec websocket, its stdin and stdout carrying the framed
- * protocol.
+ * protocol; or the bash bridge to a warm sync agent in the sidecar's server
+ * (contract/sidecar.ts), which carries the same protocol.
  */
 
 export interface AgentSession {
   chan: FrameChannel;
-  /** True when the agent is one the sidecar's server keeps warm (reached through the bridge). */
-  warm: boolean;
   /** Ends a conversation that went well: closes stdin and checks the agent's exit code. */
   finish(): Promise<void>;
   /**
@@ -71,7 +70,7 @@ export async function openSyncAgent(deps: EnvDeps, opts: AgentOptions & { before
   try {
     await bridged.chan.sendJson({ agent: opts.agent });
     const hello = await bridged.chan.nextJson<{ hello?: string; error?: string }>();
-    if (hello.hello) return { ...bridged, warm: true };
+    if (hello.hello) return bridged;
     throw new RunboxError(`the sidecar of ${opts.env} would not start a ${opts.agent[0]} agent: ${hello.error ?? JSON.stringify(hello)}`);
   } catch (err) {
     const code = await bridged.exitCode().catch((e: unknown) => (e instanceof ExecFailedError ? 'no bash' : undefined));
@@ -135,7 +134,6 @@ export function openAgent(deps: EnvDeps, opts: AgentOptions, command = ['node', 
   ended.catch(() => {});
   return {
     chan,
-    warm: false,
     exitCode: () => ended,
     async finish() {
       toAgent.end();
