@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
-import { MAX_SNAPSHOT_LAYERS, versionTag, type SnapshotAnswer, type SnapshotRecord, type SnapshotRequest } from '../../src/contract/snapshot.ts';
+import { MAX_SNAPSHOT_LAYERS, versionTag, type IndexSource, type SnapshotAnswer, type SnapshotRecord, type SnapshotRequest } from '../../src/contract/snapshot.ts';
 import { RunboxError } from '../../src/errors.ts';
 import { REGISTRY_CREDENTIALS_FILE, REGISTRY_CREDENTIALS_MOUNT } from '../../src/contract/sidecar.ts';
 import { RegistryClient } from '../../src/registry/client.ts';
@@ -18,6 +18,7 @@ import { diskRecords } from './disk-source.ts';
 import { applyChanges, buildIndex, type ImageIndex } from './image-index.ts';
 import { configBytes, ownLayers, stackImage, withConfig, type Image } from './image-build.ts';
 import { loadIndex, saveIndex } from './index-file.ts';
+import { fetchSharedIndex, pushSharedIndex, sharedIndexRepo } from './shared-index.ts';
 import { writeLayer, type LayerResult } from './layer.ts';
 import { mountPoints } from './mountinfo.ts';
 import { squashLayers } from './squash.ts';
@@ -61,7 +62,9 @@ export async function takeSnapshot(req: SnapshotRequest, at: SnapshotPlace): Pro
   const parentDigest = parentAt.ref.digest ?? (await parentAt.client.resolveImage(parentAt.repo, parentAt.ref.tag ?? 'latest', NODE_PLATFORM)).manifest.digest;
   let parent: Image | undefined;
   const fetchParent = async () => (parent ??= await fetchImage(parentAt));
-  const index = (await loadIndex(indexFile(at, parentDigest))) ?? (await indexImage(at, parentAt, parentDigest, await fetchParent()));
+  const shared = { client: own, repo: sharedIndexRepo(req.repository) };
+  const cached = await loadIndex(indexFile(at, parentDigest));
+  const { index, source } = cached ? { index: cached, source: 'volume' as const } : await indexImage(at, parentAt, parentDigest, fetchParent, shared);
 
   const pid = await workerProcess(at.proc);
   const root = `${at.proc}/${pid}/root`;
@@ -69,7 +72,7 @@ export async function takeSnapshot(req: SnapshotRequest, at: SnapshotPlace): Pro
   const walked = await walkAll(root, { skip: mounts });
   const changes = diffTree(index, walked.entries, [...mounts, ...walked.problems.map((p) => p.path)]);
   const files = walked.entries.length;
-  if (changes.records.length === 0 && !req.squash) return { changed: false, seconds: seconds(), files };
+  if (changes.records.length === 0 && !req.squash) return { index: source, changed: false, seconds: seconds(), files };
   at.log(`snapshot: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.deleted.length} deleted of ${files} entries`);
   const parentImage = await fetchParent();
 
@@ -89,7 +92,7 @@ export async function takeSnapshot(req: SnapshotRequest, at: SnapshotPlace): Pro
   const baseLayers = base.manifest.layers.length;
   if (req.squash || ownLayers(image, baseLayers).length > MAX_SNAPSHOT_LAYERS) {
     const baseDigest = baseAt.ref.digest ?? (await baseAt.client.resolveImage(baseAt.repo, baseAt.ref.tag ?? 'latest', NODE_PLATFORM)).manifest.digest;
-    const baseIndex = (await loadIndex(indexFile(at, baseDigest))) ?? (await indexImage(at, baseAt, baseDigest, base));
+    const baseIndex = (await loadIndex(indexFile(at, baseDigest))) ?? (await indexImage(at, baseAt, baseDigest, async () => base, shared)).index;
     image = await squashed(own, req.repository, base, image, baseIndex, history);
   }
 
@@ -108,7 +111,7 @@ export async function takeSnapshot(req: SnapshotRequest, at: SnapshotPlace): Pro
     layers: manifest.layers.length,
     commands: req.commands,
   };
-  return { changed: true, record, seconds: seconds(), files, layerBytes: layer?.size ?? 0 };
+  return { index: source, changed: true, record, seconds: seconds(), files, layerBytes: layer?.size ?? 0 };
 }
 
 async function fetchImage(at: Located): Promise<Image> {
@@ -120,12 +123,31 @@ async function fetchImage(at: Located): Promise<Image> {
 
 const indexFile = (at: SnapshotPlace, digest: string) => `${at.indexDir}/index-${digest.replace(':', '-')}.json.gz`;
 
-/** An image's index, read from its layers (once per image: then cached on the volume). */
-async function indexImage(at: SnapshotPlace, where: Located, digest: string, image: Image): Promise<ImageIndex> {
-  at.log(`snapshot: indexing ${image.manifest.layers.length} layers of ${where.repo}`);
-  const index = await buildIndex(image.manifest.layers.map((l) => lazyBlob(where.client, where.repo, l)));
+/**
+ * An image's index: shared through the registry by the environments of that image (shared-index.ts),
+ * else read from its layers and shared; then cached on the volume.
+ */
+async function indexImage(
+  at: SnapshotPlace,
+  where: Located,
+  digest: string,
+  image: () => Promise<Image>,
+  shared: { client: RegistryClient; repo: string },
+): Promise<{ index: ImageIndex; source: IndexSource }> {
+  let index = await fetchSharedIndex(shared.client, shared.repo, digest).catch((err: Error) => {
+    at.log(`snapshot: the shared index of ${where.repo} could not be read (${err.message}); building it`);
+    return undefined;
+  });
+  const source: IndexSource = index ? 'registry' : 'layers';
+  if (index) at.log(`snapshot: index of ${where.repo} fetched from ${shared.repo}`);
+  else {
+    const layers = (await image()).manifest.layers;
+    at.log(`snapshot: indexing ${layers.length} layers of ${where.repo}`);
+    index = await buildIndex(layers.map((l) => lazyBlob(where.client, where.repo, l)));
+    await pushSharedIndex(shared.client, shared.repo, digest, index).catch((err: Error) => at.log(`snapshot: could not share the index of ${where.repo}: ${err.message}`));
+  }
   await saveIndex(indexFile(at, digest), index);
-  return index;
+  return { index, source };
 }
 
 /** A blob opened only when read: indexes and squashes read layers one at a time. */

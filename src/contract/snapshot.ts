@@ -27,7 +27,13 @@ export interface SnapshotRequest {
   squash: boolean;
 }
 
-export type SnapshotAnswer =
+/**
+ * Where the index of the image compared against came from: the environment's volume (cached by an
+ * earlier snapshot), the registry (shared by another environment of the image), or its layers (built).
+ */
+export type IndexSource = 'volume' | 'registry' | 'layers';
+
+export type SnapshotAnswer = { index: IndexSource } & (
   | { changed: false; seconds: number; files: number }
   | {
       changed: true;
@@ -36,7 +42,8 @@ export type SnapshotAnswer =
       files: number;
       /** Bytes of the new layer (gzip). */
       layerBytes: number;
-    };
+    }
+);
 
 /** One version, as recorded on the Deployment. */
 export interface SnapshotRecord {

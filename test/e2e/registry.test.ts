@@ -4,6 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RegistryClient } from '../../src/registry/client.ts';
 import { RegistryError } from '../../src/registry/registry-error.ts';
 import { REGISTRY } from './support/cluster.ts';
+import type { FileMeta } from '../../sidecar/snapshot/entries.ts';
+import { fetchSharedIndex, pushSharedIndex, sharedIndexRepo } from '../../sidecar/snapshot/shared-index.ts';
 
 // The distribution client against the dev cluster's real registry
 // (docker-registry, delete enabled, no auth): blobs by buffer and by stream,
@@ -120,6 +122,20 @@ describe('registry client on the dev registry', () => {
     expect(await registry.deleteTag(REPO, 'v1')).toEqual({ kind: 'not-found' });
     // The base image is untouched.
     expect((await registry.getManifest(BASE, 'bookworm')).digest).toBe(manifest.digest);
+  });
+
+  it("shares an image's index beside the environments' repositories: pushed once, fetched by the next, absent ones are undefined", async () => {
+    const repo = sharedIndexRepo(REPO);
+    expect(repo).toBe('runbox-e2e/runbox-image-index');
+    const digest = sha256(randomBytes(16));
+    expect(await fetchSharedIndex(registry, repo, digest)).toBeUndefined();
+    const meta: FileMeta = { type: 'file', mode: 0o644, uid: 0, gid: 0, size: 3, mtime: 1_600_000_000, linkname: '', devmajor: 0, devminor: 0 };
+    const index = new Map<string, FileMeta>([
+      ['etc/hostname', meta],
+      ['bin', { ...meta, type: 'dir', mode: 0o755, size: 0 }],
+    ]);
+    await pushSharedIndex(registry, repo, digest, index);
+    expect(await fetchSharedIndex(registry, repo, digest)).toEqual(index);
   });
 
   it('turns registry errors into one line naming the registry, repository and operation', async () => {

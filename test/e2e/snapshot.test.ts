@@ -110,6 +110,21 @@ describe('a snapshot before --kill_after', () => {
   });
 });
 
+describe('the index of the base image', () => {
+  it('is shared through the registry: a second environment of the image fetches it instead of building it', async () => {
+    expect((await rb('snapshot', 'snap', '-o', 'json')).code).toBe(0); // snap's index is on its volume, and shared
+    expect((await rb('create', 'twin', '--image', DEBIAN)).code).toBe(0);
+    const r = await rb('snapshot', 'twin', '-o', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { index: string; changed: boolean; seconds: number };
+    console.log(`a new environment's first snapshot with the shared index: ${answer.seconds} s in the sidecar`);
+    expect(answer).toMatchObject({ index: 'registry', changed: false });
+    const again = JSON.parse((await rb('snapshot', 'twin', '-o', 'json')).stdout) as { index: string };
+    expect(again.index).toBe('volume');
+    expect((await rb('delete', 'twin', '-y')).code).toBe(0);
+  });
+});
+
 describe('history and rollback', () => {
   it('lists the versions; rollback v1 restores v1 at the next start', async () => {
     expect((await rb('snap', 'sh', '-c', 'echo later > /etc/later')).code).toBe(0);
