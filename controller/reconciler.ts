@@ -90,10 +90,6 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
 
   const started = Date.now();
   const envDeps = forNamespace(d, namespace);
-  const boost = await endBoost(envDeps.kube, dep, facts.policy.boostFallback).catch((err: unknown) => {
-    d.observe.log('warn', 'ending a boost failed', { env: key, error: (err as Error).message });
-    return undefined;
-  });
   let outcome: Outcome;
   if (decision.kind === 'doze') {
     outcome = await dozeEnv(envDeps.kube, d.sidecar, { dep, pod, target, why: decision.why, now: d.now() }).catch((err: unknown) => ({ done: false as const, failed: err as Error }));
@@ -111,6 +107,11 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
       d.observe.log('warn', 'recording an event failed', { env: key, error: (err as Error).message }),
     );
   if (outcome.done) {
+    // Only once it dozes or sleeps: an environment that turned out busy keeps its boost.
+    const boost = await endBoost(envDeps.kube, dep, facts.policy.boostFallback).catch((err: unknown) => {
+      d.observe.log('warn', 'ending a boost failed', { env: key, error: (err as Error).message });
+      return undefined;
+    });
     const verb = decision.kind === 'doze' ? 'dozed' : 'slept';
     d.observe.log('info', `${verb} ${key}`, { env: key, why: decision.why, seconds, ...('detail' in outcome && outcome.detail ? { detail: outcome.detail } : {}) });
     const detail = [boost, 'detail' in outcome ? outcome.detail : undefined].filter(Boolean).map((x) => `; ${x}`).join('');
