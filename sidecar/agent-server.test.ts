@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { frameChannel } from '../src/env/sync/frames.ts';
 import { endSync, syncOnce } from '../src/env/sync/session.ts';
+import { AGENT_WELCOME } from '../src/contract/sidecar.ts';
 import { startAgentServer, type AgentServer } from './agent-server.ts';
 
 // The warm agents of the sidecar's server, over a real loopback connection, as the bridge reaches them.
@@ -40,7 +41,7 @@ describe('the sidecar keeping sync agents warm', () => {
     const { port, key } = await serverIn(dir);
 
     const one = await session(port, key, remote);
-    expect(one.hello).toEqual({ hello: 'runbox-agent' });
+    expect(one.hello).toEqual(AGENT_WELCOME);
     const first = await syncOnce(one.chan, { localRoot: local, base: undefined, direction: 'both', dryRun: false, now: new Date() });
     await endSync(one.chan);
     one.socket.end();

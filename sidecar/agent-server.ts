@@ -1,8 +1,8 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { AGENT_KEY_LENGTH } from '../src/contract/sidecar.ts';
-import { frameChannel, keepAlive, type FrameChannel } from '../src/env/sync/frames.ts';
+import { AGENT_KEY_LENGTH, AGENT_WELCOME, type AgentHello } from '../src/contract/sidecar.ts';
+import { frameChannel, keepAlive } from '../src/env/sync/frames.ts';
 import { serveSync } from '../src/env/sync/agent.ts';
 import { liveManifests } from '../src/env/sync/live-manifest.ts';
 
@@ -14,10 +14,6 @@ import { liveManifests } from '../src/env/sync/live-manifest.ts';
  * what changed. A session in flight counts as an agent at work through its
  * bridge, whose argv carries the agent marker (activity.ts).
  */
-
-export interface AgentHello {
-  agent: string[];
-}
 
 export interface AgentServer {
   server: Server;
@@ -45,15 +41,13 @@ export function startAgentServer(opts: { port: number; keyFile: string; log: (ms
     }
     const stopPings = keepAlive(chan);
     try {
-      await chan.sendJson({ hello: 'runbox-agent' });
-      await serve(chan, root);
+      await chan.sendJson(AGENT_WELCOME);
+      await serveSync(chan, root, live);
     } finally {
       stopPings();
       socket.end();
     }
   }
-
-  const serve = (chan: FrameChannel, root: string) => serveSync(chan, root, live);
 
   // No Nagle: an answer's frames must not wait for the bridge to acknowledge the ones before.
   const server = createServer({ noDelay: true }, (socket) => {

@@ -63,6 +63,11 @@ const AGENT_BRIDGE_SCRIPT = [
   'cat >&3',
   'kill $reader 2>/dev/null; exit 0',
 ].join('\n');
+/** The first message of a bridged session names the agent; the server answers with a welcome (or `{ error }`). */
+export interface AgentHello {
+  agent: string[];
+}
+export const AGENT_WELCOME = { hello: AGENT_MARKER } as const;
 /** The bridge's argv: its $0 is the agent marker, so the process table counts it as an agent at work. */
 export const agentBridgeCommand = (agent: readonly string[]): string[] => ['bash', '-c', AGENT_BRIDGE_SCRIPT, AGENT_MARKER, ...agent];
 

@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { SIDECAR } from '../../contract/names.ts';
-import { AGENT_BRIDGE_UNAVAILABLE, AGENT_MARKER, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../contract/sidecar.ts';
+import { AGENT_BRIDGE_UNAVAILABLE, AGENT_MARKER, AGENT_WELCOME, type AgentHello, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../contract/sidecar.ts';
 import { RunboxError } from '../../errors.ts';
 import { ExecConnectionLostError, ExecFailedError, execInPod } from '../../kube/exec-socket.ts';
 import type { EnvDeps } from '../deps.ts';
@@ -68,9 +68,9 @@ interface AgentOptions {
 export async function openSyncAgent(deps: EnvDeps, opts: AgentOptions & { beforeProcess?: () => Promise<void> }): Promise<AgentSession> {
   const bridged = openAgent(deps, { ...opts, bridged: true }, agentBridgeCommand(opts.agent));
   try {
-    await bridged.chan.sendJson({ agent: opts.agent });
+    await bridged.chan.sendJson({ agent: opts.agent } satisfies AgentHello);
     const hello = await bridged.chan.nextJson<{ hello?: string; error?: string }>();
-    if (hello.hello) return bridged;
+    if (hello.hello === AGENT_WELCOME.hello) return bridged;
     throw new RunboxError(`the sidecar of ${opts.env} would not start a ${opts.agent[0]} agent: ${hello.error ?? JSON.stringify(hello)}`);
   } catch (err) {
     const code = await bridged.exitCode().catch((e: unknown) => (e instanceof ExecFailedError ? 'no bash' : undefined));

@@ -153,6 +153,7 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
     if (failure) for (const w of waiting.splice(0)) w.reject(failure);
   };
   input.on('data', (chunk: Buffer) => {
+    // What comes in is held while frames are whole; the other end's stream (an exec socket) counts what goes out.
     noteMoved(chunk.length);
     try {
       for (const frame of decoder.push(chunk)) {
@@ -191,7 +192,6 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
   });
   const send = async (kind: FrameKind, payload: Buffer) => {
     if (broken) throw broken;
-    noteMoved(payload.length);
     // A small frame goes as one write: as two, on a TCP hop (the sidecar's bridge) Nagle's algorithm
     // holds the second until the first is acknowledged, and the peer delays that ack by up to 40 ms.
     // A big one goes as two writes with nothing between them: no copy of every data chunk.

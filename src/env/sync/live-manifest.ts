@@ -37,6 +37,8 @@ export interface LiveManifest {
   touched(paths: Iterable<string>): void;
   /** Called on every change the watch reports (not on ignored paths). Returns the unsubscribe. */
   onChange(listener: () => void): () => void;
+  /** Someone listens to its changes (a `sync --watch`). */
+  readonly watched: boolean;
   readonly size: number;
   close(): void;
 }
@@ -173,6 +175,9 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    get watched() {
+      return listeners.size > 0;
+    },
     get size() {
       return entries.size;
     },
@@ -191,7 +196,7 @@ function* ancestors(p: string): Generator<string> {
 export interface LiveManifests {
   get(root: string): LiveManifest | undefined;
   open(root: string, previous: Manifest | undefined): Promise<LiveManifest>;
-  /** After a read: a tree too big to keep is let go (its next read walks again). */
+  /** After a read: a tree too big to keep is let go (its next read walks again), unless a watch listens to it. */
   release(root: string): void;
   close(): void;
 }
@@ -219,7 +224,8 @@ export function liveManifests(max = 4): LiveManifests {
       return m;
     },
     release(root) {
-      if ((live.get(root)?.size ?? 0) > LIVE_MAX_ENTRIES) forget(root);
+      const m = live.get(root);
+      if (m && m.size > LIVE_MAX_ENTRIES && !m.watched) forget(root);
     },
     close() {
       for (const root of [...live.keys()]) forget(root);

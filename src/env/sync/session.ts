@@ -271,7 +271,7 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     opts.onLocalRead?.();
     const [fresh, there] = await Promise.all([
       readPaths(opts.localRoot, touched, { ignore, previous: local }),
-      remoteManifest(chan, held(remoteTree) ?? undefined, remote, opts.prepare),
+      remoteManifest(chan, held(remoteTree), remote, opts.prepare),
     ]);
     const here = new Map(local);
     patchManifest(here, touched, fresh);

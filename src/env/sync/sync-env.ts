@@ -41,7 +41,7 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
     async (pod) => {
       // A warm agent answers a sync with little to do at the sidecar's resting 50m faster than a
       // resize lands (the kubelet applies a pod's next resize ~2 s after its last); a walk, a
-      // transfer of any size, or an agent process to start get the sidecar's working CPU first.
+      // transfer over LIGHT_TRANSFER, or an agent process to start get its working CPU first.
       let boosted: Promise<boolean> | undefined;
       const prepare = async () => {
         boosted ??= resizeSidecar(deps.kube, pod, SIDECAR_WORKING);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import { AGENT_KEY_LENGTH, AGENT_MARKER, AGENT_PORT, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../../src/contract/sidecar.ts';
+import { AGENT_KEY_LENGTH, AGENT_MARKER, AGENT_PORT, AGENT_WELCOME, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../../src/contract/sidecar.ts';
 import { frameChannel, type FrameChannel } from '../../../src/env/sync/frames.ts';
 import { manifestToJson } from '../../../src/env/sync/manifest.ts';
 import type { Entry, Manifest } from '../../../src/env/sync/types.ts';
@@ -144,7 +144,7 @@ export function hostileAgent(scenarios: Record<string, { manifest: string; tar: 
       if (!f) return;
       if (f.kind !== 1) continue;
       const req = JSON.parse(f.payload.toString());
-      if (req.agent) { name = req.agent[1].split('/').filter(Boolean).pop(); pick(); await json({ hello: 'runbox-agent' }); continue; }
+      if (req.agent) { name = req.agent[1].split('/').filter(Boolean).pop(); pick(); await json(${JSON.stringify(AGENT_WELCOME)}); continue; }
       console.error('hostile agent ' + name + '#' + n + ': ' + req.op);
       if (req.op === 'manifest') await json({ manifest: s.manifest });
       else if (req.op === 'send') {
@@ -214,7 +214,7 @@ export async function openAgent(kube: Kube, pod: string, root: string, opts: { w
   if (opts.warm) {
     await chan.sendJson({ agent: ['sync', root] });
     const hello = await chan.nextJson<{ hello?: string }>();
-    if (hello.hello !== 'runbox-agent') throw new Error(`no warm agent answered: ${JSON.stringify(hello)}`);
+    if (hello.hello !== AGENT_WELCOME.hello) throw new Error(`no warm agent answered: ${JSON.stringify(hello)}`);
   }
   return {
     chan,
