@@ -33,7 +33,7 @@ export async function resizeEnv(
   const podName = req.pod.metadata?.name ?? '';
   const from = podLimits(req.pod);
   if (sameResources(from, req.to.resources)) {
-    await recordAllocation(kube, name, req.to);
+    await recordAllocation(kube, name, req.to, deps.clock.now());
     return req.pod;
   }
   deps.progress.step(`resizing ${name} to ${describe(req.to)}`);
@@ -59,7 +59,7 @@ export async function resizeEnv(
         { hint: `${name} keeps its size ${from?.cpu ?? '?'} CPU, ${from?.memory ?? '?'} memory; ask for less` },
       );
     }
-    await recordAllocation(kube, name, req.to);
+    await recordAllocation(kube, name, req.to, deps.clock.now());
     return applied.pod;
   }
   deps.notice(`resizing ${name} in place is not possible here (${inPlace.reason}); replacing its pod with one of ${describe(req.to)}`);
@@ -177,13 +177,15 @@ async function nodeFigures(kube: KubeTarget, pod: Pod): Promise<string> {
   }
 }
 
-async function recordAllocation(kube: KubeTarget, name: string, to: Allocation): Promise<void> {
+async function recordAllocation(kube: KubeTarget, name: string, to: Allocation, now: Date): Promise<void> {
   try {
     await callJson(kube, {
       method: 'PATCH',
       path: objectPath('deployments', kube.namespace, name),
-      // A resize ends a doze: the worker has its allocation again.
-      body: { metadata: { annotations: { ...allocationAnnotations(to), [ANNOTATION.idle]: null } } },
+      // A resize ends a doze: the worker has its allocation again. It is activity too: the
+      // command it was made for starts only after this, and a controller that saw the doze
+      // ended with an old last activity would doze it again before that command began.
+      body: { metadata: { annotations: { ...allocationAnnotations(to), [ANNOTATION.idle]: null, [ANNOTATION.lastActivity]: now.toISOString() } } },
       contentType: PATCH.merge,
     });
   } catch (err) {
@@ -247,7 +249,7 @@ export async function resizeNamed(
       deps.progress.done(`${req.name} now has ${describe(req.to)}`);
       return { outcome: 'resized', pod };
     }
-    await recordAllocation(deps.kube, req.name, req.to);
+    await recordAllocation(deps.kube, req.name, req.to, deps.clock.now());
     deps.progress.done(`${req.name} will wake with ${describe(req.to)}`);
     return { outcome: 'recorded' };
   }
