@@ -1,4 +1,4 @@
-import { DOZE_CPU, type IdleRecord } from '../src/contract/idle.ts';
+import { DOZE_CPU, DOZE_MEMORY_MIN, type IdleRecord } from '../src/contract/idle.ts';
 import { ANNOTATION, SIDECAR, WORKER } from '../src/contract/names.ts';
 import type { SidecarStatus } from '../src/contract/sidecar.ts';
 import { objectPath } from '../src/kube/paths.ts';
@@ -11,7 +11,8 @@ import { allocationAnnotations, baselineAllocation, recordedAllocation, workerOf
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
 import { SIDECAR_RESOURCES } from '../src/env/lifecycle/sidecar.ts';
 import { sleepAfterSnapshot, snapshotBeforeSleep, type SleepOutcome } from '../src/env/snapshot/sleep.ts';
-import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
+import { dozeMemory } from './doze-memory.ts';
+import type { NotApplied, SidecarClient, SidecarTarget } from './sidecar-client.ts';
 
 /*
  * The two things the controller does to an idle environment, each safe to
@@ -22,14 +23,19 @@ import type { SidecarClient, SidecarTarget } from './sidecar-client.ts';
 
 export type Outcome = { done: true; detail?: string } | { done: false; busy: SidecarStatus } | { done: false; failed: Error };
 
-/** One in-place resize of the CPU of the containers named (requests equal limits: the QoS class stays). */
-const resizeCpu = (kube: KubeTarget, pod: string, cpu: { [WORKER]?: string; [SIDECAR]?: string }) =>
+type Resources = { cpu?: string; memory?: string };
+
+/** One in-place resize of the containers named (requests equal limits: the QoS class stays). */
+const resizeIn = (kube: KubeTarget, pod: string, to: { [WORKER]?: Resources; [SIDECAR]?: Resources }) =>
   callJson(kube, {
     method: 'PATCH',
     path: objectPath('pods', kube.namespace, pod, 'resize'),
-    body: { spec: { containers: Object.entries(cpu).map(([name, q]) => ({ name, resources: { requests: { cpu: q }, limits: { cpu: q } } })) } },
+    body: { spec: { containers: Object.entries(to).map(([name, r]) => ({ name, resources: { requests: r, limits: r } })) } },
     contentType: PATCH.strategic,
   });
+
+const resizeCpu = (kube: KubeTarget, pod: string, cpu: { [WORKER]?: string; [SIDECAR]?: string }) =>
+  resizeIn(kube, pod, Object.fromEntries(Object.entries(cpu).map(([name, q]) => [name, { cpu: q }])));
 
 const annotate = (kube: KubeTarget, name: string, record: IdleRecord) =>
   callJson(kube, {
@@ -61,21 +67,39 @@ export async function endBoost(kube: KubeTarget, dep: Deployment, on: boolean): 
 export async function dozeEnv(
   kube: KubeTarget,
   sidecar: SidecarClient,
-  req: { dep: Deployment; pod: Pod; target: SidecarTarget; why: string; now: Date },
+  req: { dep: Deployment; pod: Pod; target: SidecarTarget; why: string; now: Date; status?: SidecarStatus | undefined },
 ): Promise<Outcome> {
   const name = req.dep.metadata?.name ?? '';
   const podName = req.pod.metadata?.name ?? '';
-  const before = (workerOf(req.pod.spec?.containers)?.resources?.limits as { cpu?: string } | undefined)?.cpu;
-  if (before !== DOZE_CPU) await resizeCpu(kube, podName, { [WORKER]: DOZE_CPU });
-  const raised = await sidecar.doze(req.target, cfsQuota(DOZE_CPU)).catch((err: unknown) => err as Error);
+  const limits = (workerOf(req.pod.spec?.containers)?.resources?.limits ?? {}) as Resources;
+  const before = { cpu: limits.cpu, memory: limits.memory };
+  let memory = before.memory && req.status?.memory ? dozeMemory({ limit: before.memory, sidecarLimit: SIDECAR_RESOURCES.memory, usage: req.status.memory, floor: DOZE_MEMORY_MIN }) : undefined;
+  const shrink = async (to: Resources): Promise<true | SidecarStatus | NotApplied | Error> => {
+    if (to.cpu !== before.cpu || to.memory !== before.memory) await resizeIn(kube, podName, { [WORKER]: to });
+    return sidecar.doze(req.target, cfsQuota(DOZE_CPU)).catch((err: unknown) => err as Error);
+  };
+  let raised = await shrink({ cpu: DOZE_CPU, memory: memory ?? before.memory });
+  if (memory && isNotApplied(raised)) {
+    // The kubelet found more in use than the sidecar did a moment ago, and refused the whole
+    // resize: the worker keeps its memory and dozes on CPU alone.
+    memory = undefined;
+    raised = await shrink({ cpu: DOZE_CPU, memory: before.memory });
+  }
   if (raised !== true) {
     // Something started meanwhile (or the sidecar could not say): it gets its CPU back at once.
-    if (before && before !== DOZE_CPU) await resizeCpu(kube, podName, { [WORKER]: before });
-    return raised instanceof Error ? { done: false, failed: raised } : { done: false, busy: raised };
+    if (before.cpu && before.memory) await resizeIn(kube, podName, { [WORKER]: { cpu: before.cpu, memory: before.memory } });
+    if (raised instanceof Error) return { done: false, failed: raised };
+    if (isNotApplied(raised)) return { done: false, failed: new Error(`the worker's CPU quota stayed ${raised.applied ?? 'unreadable'}: the kubelet did not apply the shrink`) };
+    return { done: false, busy: raised };
   }
   await annotate(kube, name, { state: 'dozing', at: req.now.toISOString(), why: req.why, by: 'controller' });
-  return { done: true, detail: `worker CPU ${before ?? '?'} -> ${DOZE_CPU}` };
+  const used = mib(req.status?.memory?.worker);
+  const mem = memory ? `memory ${before.memory ?? '?'} -> ${memory} (${used} in use)` : `memory stays ${before.memory ?? '?'} (${used} in use)`;
+  return { done: true, detail: `worker CPU ${before.cpu ?? '?'} -> ${DOZE_CPU}, ${mem}` };
 }
+
+const isNotApplied = (a: unknown): a is NotApplied => typeof a === 'object' && a !== null && 'applied' in a;
+const mib = (bytes: number | undefined) => (bytes === undefined ? '?' : `${Math.round(bytes / (1024 * 1024))} MiB`);
 
 /**
  * The sidecar's CPU for a snapshot before a sleep: half a CPU, which a

@@ -3,6 +3,7 @@ import { ANNOTATION } from '../src/contract/names.ts';
 import type { EnvDeps } from '../src/env/deps.ts';
 import { idlePolicy, idleRecord, type PolicyDefaults } from '../src/env/idle/policy.ts';
 import { containerServes } from '../src/env/inspect/status.ts';
+import type { SidecarStatus } from '../src/contract/sidecar.ts';
 import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
 import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
@@ -76,9 +77,11 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
   };
   let decision = decide(facts);
   const target: SidecarTarget | undefined = pod ? { namespace, pod: pod.metadata?.name ?? '', ip: pod.status?.podIP } : undefined;
+  let status: SidecarStatus | undefined;
   if (decision.kind === 'ask' && target) {
     try {
-      decision = decide({ ...facts, sidecar: await d.sidecar.status(target) });
+      status = await d.sidecar.status(target);
+      decision = decide({ ...facts, sidecar: status });
     } catch (err) {
       d.observe.log('warn', 'the sidecar did not answer', { env: key, error: (err as Error).message });
       d.queue.addAt(key, new Date(d.now().getTime() + RETRY_MS));
@@ -92,7 +95,7 @@ export async function reconcile(d: ReconcilerDeps, key: string): Promise<Decisio
   const envDeps = forNamespace(d, namespace);
   let outcome: Outcome;
   if (decision.kind === 'doze') {
-    outcome = await dozeEnv(envDeps.kube, d.sidecar, { dep, pod, target, why: decision.why, now: d.now() }).catch((err: unknown) => ({ done: false as const, failed: err as Error }));
+    outcome = await dozeEnv(envDeps.kube, d.sidecar, { dep, pod, target, why: decision.why, now: d.now(), status }).catch((err: unknown) => ({ done: false as const, failed: err as Error }));
   } else {
     const slept = await sleepIdleEnv(envDeps, d.sidecar, { dep, pod, target, why: decision.why, registry: settings.registry, gate: d.snapshotGate });
     const s = slept.snapshot?.snapshot;

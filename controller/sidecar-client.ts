@@ -1,4 +1,4 @@
-import { IDLE_ENDPOINT } from '../src/contract/idle.ts';
+import { DOZE_NOT_APPLIED, IDLE_ENDPOINT } from '../src/contract/idle.ts';
 import { SIDECAR_ENDPOINT, SIDECAR_PORT, type SidecarStatus } from '../src/contract/sidecar.ts';
 import { RunboxError } from '../src/errors.ts';
 import { requestJson } from '../src/kube/rest.ts';
@@ -21,6 +21,11 @@ export interface SidecarTarget {
 export interface SidecarAnswer {
   status: number;
   body: unknown;
+}
+
+/** The sidecar never saw the worker's CPU shrink (the kubelet refused the resize): the quota it sees instead. */
+export interface NotApplied {
+  applied: number | null;
 }
 
 const TIMEOUT_MS = 10_000;
@@ -65,8 +70,10 @@ export function sidecarClient(kube: KubeTarget, route: SidecarRoute) {
       const a = await call(to, 'POST', IDLE_ENDPOINT.undrain);
       if (a.status !== 200) throw new RunboxError(`undrain: the sidecar answered HTTP ${a.status}`);
     },
-    async doze(to: SidecarTarget, quota: number): Promise<true | SidecarStatus> {
+    /** True once dozing; a status when something runs; what quota holds when the shrink was not applied. */
+    async doze(to: SidecarTarget, quota: number): Promise<true | SidecarStatus | NotApplied> {
       const a = await call(to, 'POST', IDLE_ENDPOINT.doze, { quota });
+      if (a.status === DOZE_NOT_APPLIED) return { applied: (a.body as { applied?: number | null }).applied ?? null };
       return a.status === 200 ? true : expectStatus('doze', a);
     },
   };

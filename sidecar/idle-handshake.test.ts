@@ -8,7 +8,7 @@ import { idleHandshake } from './idle-handshake.ts';
 const idle: SidecarStatus = { busy: 0, commands: [], agents: [] };
 const busy: SidecarStatus = { busy: 1, commands: ['make'], agents: [] };
 
-function setup(answers: SidecarStatus[], quota = 2500) {
+function setup(answers: SidecarStatus[], quota: number | undefined = 2500) {
   const dir = mkdtempSync(join(tmpdir(), 'runbox-shm-'));
   const flags = { drain: join(dir, '.runbox-draining'), doze: join(dir, '.runbox-dozing') };
   const asked: boolean[] = [];
@@ -20,6 +20,7 @@ function setup(answers: SidecarStatus[], quota = 2500) {
     },
     workerQuota: async () => quota,
     holdMs: 50,
+    applyMs: 300,
   });
   return { h, flags, asked };
 }
@@ -57,5 +58,13 @@ describe('idleHandshake', () => {
     expect(readFileSync(flags.doze, 'utf8')).toBe('2500\n');
     await h.reset();
     expect(existsSync(flags.doze)).toBe(false);
+  });
+
+  it('raises no doze flag when the shrink never reached the cgroup (the kubelet refused it), and says what quota holds', async () => {
+    const { h, flags } = setup([], 12500);
+    expect(await h.doze(2500)).toEqual({ ok: false, applied: 12500 });
+    expect(existsSync(flags.doze)).toBe(false);
+    const hidden = setup([], undefined);
+    expect(await hidden.h.doze(2500)).toEqual({ ok: true });
   });
 });

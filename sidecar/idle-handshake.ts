@@ -11,8 +11,11 @@ import type { SidecarStatus } from '../src/contract/sidecar.ts';
  */
 
 export interface Handshake {
-  /** The worker is shrunk to `quota` (its CFS quota): raise the doze flag, unless something runs. */
-  doze(quota: number): Promise<{ ok: true } | { ok: false; status: SidecarStatus }>;
+  /**
+   * The worker is shrunk to `quota` (its CFS quota): raise the doze flag, unless something runs,
+   * or the shrink was not applied (the kubelet refused it): `applied` says what quota holds then.
+   */
+  doze(quota: number): Promise<{ ok: true } | { ok: false; status: SidecarStatus } | { ok: false; applied: number | undefined }>;
   drain(): Promise<{ ok: true } | { ok: false; status: SidecarStatus }>;
   undrain(): Promise<void>;
   /** A restarted sidecar: no flag of its earlier run holds (its lapse timer went with it). */
@@ -26,6 +29,8 @@ export function idleHandshake(deps: {
   /** The worker's CFS quota as it sees it now, when known. */
   workerQuota: () => Promise<number | undefined>;
   holdMs?: number;
+  /** How long a shrink may take to reach the cgroup. */
+  applyMs?: number;
 }): Handshake {
   let lapse: NodeJS.Timeout | undefined;
   const drop = async (file: string) => rm(file, { force: true });
@@ -47,7 +52,14 @@ export function idleHandshake(deps: {
   return {
     async doze(quota) {
       // The prologue compares the flag with the quota it sees: raise it only once the shrink is applied.
-      for (let i = 0; i < 50 && (await deps.workerQuota()) !== quota; i++) await new Promise((r) => setTimeout(r, 100));
+      const until = Date.now() + (deps.applyMs ?? 5_000);
+      let seen = await deps.workerQuota();
+      while (seen !== quota && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = await deps.workerQuota();
+      }
+      // A quota that cannot be read (cgroup hidden) is taken on trust, as the prologue then never refuses.
+      if (seen !== undefined && seen !== quota) return { ok: false, applied: seen };
       return raise(deps.flags.doze, `${quota}\n`);
     },
     async drain() {

@@ -5,12 +5,13 @@
 // protocol on stdin/stdout. The server also keeps sync agents warm on a
 // loopback port (agent-server.ts), reached through a bash bridge.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { DOZE_FLAG, DRAIN_FLAG, IDLE_ENDPOINT } from '../src/contract/idle.ts';
+import { DOZE_FLAG, DOZE_NOT_APPLIED, DRAIN_FLAG, IDLE_ENDPOINT } from '../src/contract/idle.ts';
 import { ACTIVITY_SAMPLE_MS, AGENT_KEY_FILE, AGENT_MARKER, AGENT_PORT, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
 import { podActivity } from './activity.ts';
 import { startAgentServer } from './agent-server.ts';
 import { idleHandshake, workerQuota } from './idle-handshake.ts';
 import { lastRun } from './last-run.ts';
+import { podMemoryUsage } from './memory-usage.ts';
 import { workerProcess } from './snapshot/worker-process.ts';
 
 const agent = process.argv.indexOf(AGENT_MARKER);
@@ -72,10 +73,11 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     return;
   }
   if (req.url === SIDECAR_ENDPOINT.status) {
-    const [status, ran] = await Promise.all([activity(), workerProcess('/proc').then((pid) => lastRun('/proc', pid), () => undefined)]);
+    const pid = await workerProcess('/proc').catch(() => undefined);
+    const [status, ran, memory] = await Promise.all([activity(), lastRun('/proc', pid), podMemoryUsage('/proc', pid)]);
     if (status.busy > 0) lastBusy = new Date();
     if (ran && ran > lastBusy) lastBusy = ran;
-    json(res, 200, { ...status, lastBusy: lastBusy.toISOString() });
+    json(res, 200, { ...status, lastBusy: lastBusy.toISOString(), ...(memory ? { memory } : {}) });
     return;
   }
   if (req.method === 'POST' && req.url === IDLE_ENDPOINT.drain) {
@@ -97,6 +99,11 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       return;
     }
     const r = await handshake.doze(quota);
+    if ('applied' in r) {
+      say(`not dozing: the worker's CPU quota is still ${r.applied ?? '?'}, not ${quota}`);
+      json(res, DOZE_NOT_APPLIED, { applied: r.applied ?? null });
+      return;
+    }
     say(r.ok ? `dozing at CPU quota ${quota}` : `not dozing: busy (${[...r.status.commands, ...r.status.agents].join('; ').slice(0, 200)})`);
     json(res, r.ok ? 200 : 409, r.ok ? { dozing: true } : r.status);
     return;

@@ -32,12 +32,24 @@ export type Refusal = (typeof REFUSALS)[number];
 /** How long a drain flag holds if the sleep it announced never comes (the controller died). */
 export const DRAIN_HOLD_MS = 60_000;
 
-/** The worker's CPU while dozing; memory stays (the kubelet refuses to lower it below what is in use). */
+/** The worker's CPU while dozing. */
 export const DOZE_CPU = '25m';
+/**
+ * The least memory a dozing worker is lowered to. It is lowered only where what
+ * the worker uses fits below the new limit with room to spare: the kubelet
+ * refuses a limit below the usage, and the CPU shrink with it.
+ */
+export const DOZE_MEMORY_MIN = '32Mi';
+
+/** The sidecar's answer to a doze whose shrink the worker's cgroup never got (the kubelet refused it). */
+export const DOZE_NOT_APPLIED = 422;
 
 /** Sidecar endpoints of the handshake (POST). */
 export const IDLE_ENDPOINT = {
-  /** Body {quota: number}: the worker's CFS quota while dozing. 200, or 409 with a SidecarStatus when busy. */
+  /**
+   * Body {quota: number}: the worker's CFS quota while dozing. 200; 409 with a SidecarStatus
+   * when busy; DOZE_NOT_APPLIED with {applied: quota or null} when the shrink never reached the cgroup.
+   */
   doze: '/doze',
   /** 200 once draining, or 409 with a SidecarStatus when busy. */
   drain: '/drain',

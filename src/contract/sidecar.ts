@@ -81,6 +81,8 @@ export interface SidecarStatus {
   agents: string[];
   /** ISO time the sidecar last saw anything run (it looks every ACTIVITY_SAMPLE_MS, and at the newest run file of a command), or its own start. */
   lastBusy?: string | undefined;
+  /** Bytes in use (cgroup usage, page cache included, as the kubelet counts it), when the sidecar can read them. */
+  memory?: { worker: number; sidecar: number } | undefined;
 }
 
 /** How often the sidecar looks at the process table, so that /status can say when the pod was last busy. */

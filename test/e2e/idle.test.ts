@@ -119,17 +119,31 @@ describe('the idle controller', () => {
     for (const n of names) await rb('delete', n);
   }, 420_000);
 
-  it('dozes: lowers the worker CPU quota in place; the next command runs at the recorded allocation, same pod, no restart', async () => {
-    await create('doze', '--doze-after', '10s', '--sleep-after', 'never');
+  it('dozes: lowers the worker CPU quota and, where its usage fits, its memory in place; the next command runs at the recorded allocation, same pod, no restart', async () => {
+    await Promise.all([create('doze', '--doze-after', '10s', '--sleep-after', 'never'), create('dozefull', '--doze-after', '10s', '--sleep-after', 'never')]);
     expect((await rb('doze', 'true')).code).toBe(0);
+    // 90 MB of page cache in a 128Mi worker: its memory cannot come down, its CPU still does.
+    expect((await rb('dozefull', 'sh', '-c', 'head -c 90000000 /dev/zero > /tmp/fill')).code).toBe(0);
     const [pod] = await podsOf('doze');
+    const [full] = await podsOf('dozefull');
     const quota = async () => (await kubectl(['-n', ns, 'exec', pod!, '-c', 'worker', '--', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us'])).stdout.trim();
+    const applied = async (p: string) =>
+      (await kubectl(['-n', ns, 'get', 'pod', p, '-o', 'jsonpath={.status.containerStatuses[?(@.name=="worker")].resources.limits}'])).stdout;
     expect(await quota()).toBe('12500');
     await waitFor('doze dozing', 40_000, async () => (await quota()) === '2500');
     // The record is written once the sidecar has raised its flag.
     await waitFor('doze recorded', 10_000, async () => /State:\s+dozing since/.test((await rb('status', 'doze')).stdout));
-    const r = await rb('doze', 'cat', '/sys/fs/cgroup/cpu/cpu.cfs_quota_us');
-    expect(r).toEqual({ code: 0, stdout: '12500\n', stderr: '' });
+    // The kubelet reports what it applied a moment after the cgroup has it.
+    await waitFor('doze memory applied', 10_000, async () => (await applied(pod!)) === JSON.stringify({ cpu: '25m', memory: '32Mi' }));
+    expect((await kubectl(['-n', ns, 'describe', 'deployment', 'doze'])).stdout).toMatch(/Dozed .*worker CPU 125m -> 25m, memory 128Mi -> 32Mi \(\d+ MiB in use\)/);
+    await waitFor('dozefull recorded', 30_000, async () => /State:\s+dozing since/.test((await rb('status', 'dozefull')).stdout));
+    await waitFor('dozefull CPU applied', 10_000, async () => (await applied(full!)) === JSON.stringify({ cpu: '25m', memory: '128Mi' }));
+    expect((await kubectl(['-n', ns, 'describe', 'deployment', 'dozefull'])).stdout).toMatch(/Dozed .*worker CPU 125m -> 25m, memory stays 128Mi \((8\d|9\d|1\d\d) MiB in use\)/);
+
+    const limits = ['/sys/fs/cgroup/cpu/cpu.cfs_quota_us', '/sys/fs/cgroup/memory/memory.limit_in_bytes'];
+    const r = await rb('doze', 'cat', ...limits);
+    expect(r).toEqual({ code: 0, stdout: '12500\n134217728\n', stderr: '' });
+    expect((await rb('dozefull', 'cat', ...limits)).stdout).toBe('12500\n134217728\n');
     expect(await podsOf('doze')).toEqual([pod]);
     const restarts = (await kubectl(['-n', ns, 'get', 'pod', pod!, '-o', 'jsonpath={.status.containerStatuses[*].restartCount}'])).stdout;
     expect(restarts).toBe('0 0');
@@ -138,7 +152,7 @@ describe('the idle controller', () => {
     // Restoring the allocation is activity: a controller that saw the doze end with the old
     // last activity dozed it again before the command that asked for the restore had started.
     expect(after).toMatch(/Last activity:\s+[0-9]s ago/);
-    await rb('delete', 'doze');
+    await Promise.all([rb('delete', 'doze'), rb('delete', 'dozefull')]);
   }, 180_000);
 
   it('with boost fallback on, a boost (-a) ends when the environment dozes: the next command runs at its baseline', async () => {
