@@ -11,7 +11,8 @@ import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import { runLeaderElection } from './lease.ts';
 import { METRICS_CONTENT_TYPE, createRegistry } from './metrics.ts';
-import { oneAtATime, workQueue } from './queue.ts';
+import { SLEEPS_AT_ONCE } from './act.ts';
+import { atMost, workQueue } from './queue.ts';
 import { envKey, reconcile, type NamespaceSettings, type Observer } from './reconciler.ts';
 import { sidecarClient, type SidecarRoute } from './sidecar-client.ts';
 
@@ -88,7 +89,7 @@ export async function runController(o: ControllerOptions): Promise<void> {
     return value;
   };
   const sidecar = sidecarClient(kube, o.sidecarRoute);
-  const snapshotGate = oneAtATime();
+  const snapshotGate = atMost(SLEEPS_AT_ONCE);
 
   async function lead(signal: AbortSignal): Promise<void> {
     leading = true;

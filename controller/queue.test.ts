@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneAtATime, workQueue } from './queue.ts';
+import { atMost, workQueue } from './queue.ts';
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,9 +72,9 @@ describe('workQueue', () => {
   });
 });
 
-describe('oneAtATime', () => {
-  it('runs works one after another in order, a failure not stopping the next', async () => {
-    const gate = oneAtATime();
+describe('atMost', () => {
+  it('at most one: runs works one after another in order, a failure not stopping the next', async () => {
+    const gate = atMost(1);
     const log: string[] = [];
     const work = (name: string, ms: number, fail = false) => async () => {
       log.push(`${name} starts`);
@@ -86,5 +86,21 @@ describe('oneAtATime', () => {
     const results = await Promise.allSettled([gate(work('a', 10, true)), gate(work('b', 1)), gate(work('c', 1))]);
     expect(log).toEqual(['a starts', 'a ends', 'b starts', 'b ends', 'c starts', 'c ends']);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+  });
+
+  it('at most two: a third waits for a slot, and takes the first one freed', async () => {
+    const gate = atMost(2);
+    let now = 0;
+    let peak = 0;
+    const started: string[] = [];
+    const work = (name: string, ms: number) => async () => {
+      started.push(name);
+      peak = Math.max(peak, ++now);
+      await tick(ms);
+      now--;
+    };
+    await Promise.all([gate(work('a', 30)), gate(work('b', 5)), gate(work('c', 5)), gate(work('d', 5))]);
+    expect(peak).toBe(2);
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
   });
 });

@@ -85,12 +85,20 @@ export function workQueue(work: (key: string) => Promise<void>, opts: { concurre
   };
 }
 
-/** Runs the works given to it one after another, in the order given; one failing does not stop the next. */
-export function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
-  let last: Promise<unknown> = Promise.resolve();
-  return (work) => {
-    const run = last.then(work, work);
-    last = run.catch(() => {});
-    return run;
+/** Runs at most `n` of the works given to it at once, starting them in the order given; one failing does not stop the next. */
+export function atMost(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (work) => {
+    if (running >= n) await new Promise<void>((r) => waiting.push(r));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      // The slot goes straight to the next in line, so that no newcomer overtakes it.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }

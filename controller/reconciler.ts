@@ -44,7 +44,7 @@ export interface ReconcilerDeps {
   queue: WorkQueue;
   observe: Observer;
   identity: string;
-  /** Snapshots go through it one at a time: each raises its sidecar to a whole CPU, which the node must hold beside the rest. */
+  /** Sleeps go through it, a few at a time (SLEEPS_AT_ONCE): each raises its sidecar, which the node must hold beside the rest. */
   snapshotGate: <T>(work: () => Promise<T>) => Promise<T>;
   now(): Date;
   /** Cancelled when leadership is lost: no new action starts. */

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIDECAR_SNAPSHOT_BEFORE_SLEEP } from '../../controller/act.ts';
 import { parseSamples } from '../../controller/metrics.ts';
 import type { SnapshotRecord } from '../../src/contract/snapshot.ts';
 import type { Kube } from './support/cluster.ts';
@@ -201,10 +202,10 @@ describe('the idle controller', () => {
     const fill = await rb('crash', 'sh', '-c', 'head -c 40000000 /dev/urandom > /opt/blob && sha256sum /opt/blob');
     expect(fill.code, fill.stderr).toBe(0);
     const [pod] = await podsOf('crash');
-    // The sidecar is raised for the snapshot (to half a CPU before a sleep): the sleep has begun. Kill the leader then.
+    // The sidecar is raised for the snapshot before a sleep: the sleep has begun. Kill the leader then.
     await waitFor('the snapshot of crash started', 60_000, async () => {
       const cpu = (await kubectl(['-n', ns, 'get', 'pod', pod!, '-o', 'jsonpath={.spec.containers[?(@.name=="sidecar")].resources.limits.cpu}'])).stdout;
-      return cpu === '500m';
+      return cpu === SIDECAR_SNAPSHOT_BEFORE_SLEEP;
     });
     const holder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
     expect((await kubectl(['-n', 'runbox-system', 'delete', 'pod', holder, '--grace-period=0', '--force'])).code).toBe(0);
