@@ -9,7 +9,7 @@
 //   npm run bench            (IDLE_RUNNING=N real environments, default 8; IDLE_ASLEEP=N, default 500)
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { SIDECAR_SNAPSHOT_BEFORE_SLEEP, SLEEPS_AT_ONCE } from '../controller/act.ts';
+import { SLEEPS_AT_ONCE, sidecarForSleep } from '../controller/act.ts';
 import { parseSamples } from '../controller/metrics.ts';
 import { KUBECONFIG, KUBECTL, RUNBOX, env, machine, timed, writeSection } from './dev-env.ts';
 
@@ -145,7 +145,7 @@ writeSection(
 ${machine()}; the controller as \`manifests/\` installs it (the leader's figures: RSS from /proc, API requests from its own \`runbox_controller_api_requests_total\`).
 ${ASLEEP} Deployments of sleeping environments (replicas 0) in one namespace; ${RUNNING} real environments with sleep-after ${SLEEP_AFTER_S}s, whose last commands
 ran at the same moment (their policy set right after). The controller puts up to ${SLEEPS_AT_ONCE} to sleep at once (each raises its sidecar to
-${SIDECAR_SNAPSHOT_BEFORE_SLEEP} CPU for its snapshot). (The issue asks for 20 running; each holds 175m CPU, and 8 is what the 2-core dev node fits beside the rest.)
+${sidecarForSleep(2)} CPU for its snapshot, ${sidecarForSleep(1)} when it runs alone). (The issue asks for 20 running; each holds 175m CPU, and 8 is what the 2-core dev node fits beside the rest.)
 
 | | figure | goal |
 |---|---|---|
@@ -157,7 +157,7 @@ ${SIDECAR_SNAPSHOT_BEFORE_SLEEP} CPU for its snapshot). (The issue asks for 20 r
 At steady state the leader's requests are its Lease renewals (a GET and a PUT every 5 s) and
 the re-opening of its two watches; a sleeping environment costs none, since the controller
 only looks at an environment when its idle time is due, and never at one that sleeps.
-Each sleep checks the root filesystem for changes, ${SLEEPS_AT_ONCE} at a time with ${SIDECAR_SNAPSHOT_BEFORE_SLEEP} CPU each (what the node
+Each sleep checks the root filesystem for changes, up to ${SLEEPS_AT_ONCE} at a time (what the node
 has left beside ${RUNNING} running environments; one at a time with 500m, they were asleep 21.0–30.3 s after). The index of the base image that check compares
 against is built from the image's layers once, by the first environment of the image, and shared
 through the registry; the others fetch it. (When each environment built its own, about 2 CPU-seconds,

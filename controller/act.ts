@@ -105,19 +105,25 @@ const mib = (bytes: number | undefined) => (bytes === undefined ? '?' : `${Math.
  * The sidecar's CPU for a snapshot before a sleep, and how many sleeps run at
  * once. Environments that went idle together are due together, and most
  * sleeps only check that nothing changed: in that check the kubelet's resize,
- * the exec and Node's start-up weigh more than the CPU, so three at a quarter
- * of a CPU each put them to sleep sooner than one at a time at half or a whole
- * CPU. Each asks the node for 200m more than it gives back (the worker goes to
- * 25m): 600m, which a node full of running environments can still find (more
- * would be deferred, and the snapshot would crawl at the sidecar's resting 50m).
+ * the exec and Node's start-up weigh more than the CPU, so several at a
+ * quarter of a CPU put them to sleep sooner than one at a time with more. A
+ * sleep that starts alone gets half a CPU, as a real snapshot (packages
+ * installed) wants it. What they ask of the node beyond what they give back
+ * (the worker goes to 25m) stays under 800m, which a node full of running
+ * environments can mostly find; a resize beyond it is deferred by the kubelet
+ * until a pod has gone, and that snapshot crawls at the sidecar's resting 50m
+ * meanwhile.
  */
-export const SIDECAR_SNAPSHOT_BEFORE_SLEEP = '250m';
+export const sidecarForSleep = (sleeping: number): string => (sleeping <= 1 ? '500m' : '250m');
 export const SLEEPS_AT_ONCE = 3;
+
+/** Runs a sleep's drain and snapshot when a slot is free, telling it how many run now, itself included. */
+export type SleepGate = <T>(work: (running: number) => Promise<T>) => Promise<T>;
 
 export async function sleepIdleEnv(
   deps: EnvDeps,
   sidecar: SidecarClient,
-  req: { dep: Deployment; pod: Pod; target: SidecarTarget; why: string; registry: SnapshotRegistry | undefined; gate: <T>(work: () => Promise<T>) => Promise<T> },
+  req: { dep: Deployment; pod: Pod; target: SidecarTarget; why: string; registry: SnapshotRegistry | undefined; gate: SleepGate },
 ): Promise<Outcome & { snapshot?: SleepOutcome }> {
   const name = req.dep.metadata?.name ?? '';
   const sleep = {
@@ -130,14 +136,14 @@ export async function sleepIdleEnv(
   };
   const podName = req.pod.metadata?.name ?? '';
   // A few drains and snapshots at a time (SLEEPS_AT_ONCE), as each raises a sidecar; the drain is inside the gate, so that it cannot lapse while it waits its turn.
-  const first = await req.gate(async (): Promise<(Outcome & { snapshot?: SleepOutcome }) | SleepOutcome> => {
+  const first = await req.gate(async (sleeping): Promise<(Outcome & { snapshot?: SleepOutcome }) | SleepOutcome> => {
     const drained = await sidecar.drain(req.target).catch((err: unknown) => err as Error);
     if (drained instanceof Error) return { done: false, failed: drained };
     if (drained !== true) return { done: false, busy: drained };
     try {
       // Nothing runs any more: the worker's CPU goes to the snapshot, in one resize (the kubelet
       // takes a second one after a pause), and nothing is lowered after it: the pod goes.
-      await resizeCpu(deps.kube, podName, { [WORKER]: DOZE_CPU, [SIDECAR]: SIDECAR_SNAPSHOT_BEFORE_SLEEP }).catch(() => undefined);
+      await resizeCpu(deps.kube, podName, { [WORKER]: DOZE_CPU, [SIDECAR]: sidecarForSleep(sleeping) }).catch(() => undefined);
       return await snapshotBeforeSleep(deps, sleep);
     } catch (err) {
       // No sleep without its snapshot: the environment stays up, and takes commands again.

@@ -93,14 +93,14 @@ describe('atMost', () => {
     let now = 0;
     let peak = 0;
     const started: string[] = [];
-    const work = (name: string, ms: number) => async () => {
-      started.push(name);
+    const work = (name: string, ms: number) => async (running: number) => {
+      started.push(`${name}${running}`);
       peak = Math.max(peak, ++now);
       await tick(ms);
       now--;
     };
     await Promise.all([gate(work('a', 30)), gate(work('b', 5)), gate(work('c', 5)), gate(work('d', 5))]);
     expect(peak).toBe(2);
-    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    expect(started).toEqual(['a1', 'b2', 'c2', 'd2']);
   });
 });

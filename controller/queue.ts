@@ -85,15 +85,18 @@ export function workQueue(work: (key: string) => Promise<void>, opts: { concurre
   };
 }
 
-/** Runs at most `n` of the works given to it at once, starting them in the order given; one failing does not stop the next. */
-export function atMost(n: number): <T>(work: () => Promise<T>) => Promise<T> {
+/**
+ * Runs at most `n` of the works given to it at once, starting them in the order given, and tells
+ * each how many run as it starts, itself included; one failing does not stop the next.
+ */
+export function atMost(n: number): <T>(work: (running: number) => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (work) => {
     if (running >= n) await new Promise<void>((r) => waiting.push(r));
     else running++;
     try {
-      return await work();
+      return await work(running);
     } finally {
       // The slot goes straight to the next in line, so that no newcomer overtakes it.
       const next = waiting.shift();

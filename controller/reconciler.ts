@@ -8,7 +8,7 @@ import type { SnapshotRegistry } from '../src/env/snapshot/snapshot-env.ts';
 import type { KubeTarget } from '../src/kube/target.ts';
 import type { Deployment, Pod } from '../src/kube/types.ts';
 import type { Outcome } from './act.ts';
-import { dozeEnv, endBoost, sleepIdleEnv } from './act.ts';
+import { dozeEnv, endBoost, sleepIdleEnv, type SleepGate } from './act.ts';
 import { decide, MIN_RECHECK_MS, type Decision } from './decide.ts';
 import { recordEvent } from './events.ts';
 import type { WorkQueue } from './queue.ts';
@@ -45,7 +45,7 @@ export interface ReconcilerDeps {
   observe: Observer;
   identity: string;
   /** Sleeps go through it, a few at a time (SLEEPS_AT_ONCE): each raises its sidecar, which the node must hold beside the rest. */
-  snapshotGate: <T>(work: () => Promise<T>) => Promise<T>;
+  snapshotGate: SleepGate;
   now(): Date;
   /** Cancelled when leadership is lost: no new action starts. */
   signal: AbortSignal;

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIDECAR_SNAPSHOT_BEFORE_SLEEP } from '../../controller/act.ts';
+import { sidecarForSleep } from '../../controller/act.ts';
 import { parseSamples } from '../../controller/metrics.ts';
 import type { SnapshotRecord } from '../../src/contract/snapshot.ts';
 import type { Kube } from './support/cluster.ts';
@@ -205,7 +205,7 @@ describe('the idle controller', () => {
     // The sidecar is raised for the snapshot before a sleep: the sleep has begun. Kill the leader then.
     await waitFor('the snapshot of crash started', 60_000, async () => {
       const cpu = (await kubectl(['-n', ns, 'get', 'pod', pod!, '-o', 'jsonpath={.spec.containers[?(@.name=="sidecar")].resources.limits.cpu}'])).stdout;
-      return cpu === SIDECAR_SNAPSHOT_BEFORE_SLEEP;
+      return cpu === sidecarForSleep(1) || cpu === sidecarForSleep(2);
     });
     const holder = (await kubectl(['-n', 'runbox-system', 'get', 'lease', 'runbox-controller', '-o', 'jsonpath={.spec.holderIdentity}'])).stdout;
     expect((await kubectl(['-n', 'runbox-system', 'delete', 'pod', holder, '--grace-period=0', '--force'])).code).toBe(0);
