@@ -75,6 +75,33 @@ describe('a live manifest', () => {
     }
   });
 
+  it('gives a reader many generations behind what changed since its token: removed, made again, and after the change log was rebuilt', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'rb-live-behind-'));
+    writeFileSync(join(root, 'kept'), 'k');
+    writeFileSync(join(root, 'gone'), 'g');
+    writeFileSync(join(root, 'back'), 'b');
+    const live = await start(root);
+    const first = await live.read(undefined);
+    const behind = apply(new Map(), first);
+    rmSync(join(root, 'gone'));
+    rmSync(join(root, 'back'));
+    live.touched(['gone', 'back']);
+    await live.read(first.token);
+    writeFileSync(join(root, 'back'), 'back again');
+    live.touched(['back']);
+    // Far more generations than paths: the log of changes is rebuilt on the way.
+    for (let i = 0; i < 1500; i++) {
+      writeFileSync(join(root, 'busy'), 'x'.repeat(1 + (i % 2))); // a new size each time: stat data alone tells
+      live.touched(['busy']);
+      await live.read(first.token);
+    }
+    const read = await live.read(first.token);
+    expect(read.delta, 'a delta, not the whole tree').toBeDefined();
+    expect(read.delta!.removed).toEqual(['gone']);
+    expect(read.delta!.changed.map((e) => e.path).sort()).toEqual(['back', 'busy']);
+    expect(stat(apply(behind, read))).toEqual(stat(await walk(root)));
+  });
+
   it('catches changes made in quick succession, without waiting between them', async () => {
     const root = mkdtempSync(join(tmpdir(), 'rb-live-burst-'));
     const live = await start(root);

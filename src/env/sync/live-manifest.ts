@@ -67,6 +67,12 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
   const entries: Manifest = new Map();
   const gens = new Map<string, number>();
   const tombs = new Map<string, number>();
+  // Paths in the order their changes were recorded (generations ascending), so that a read
+  // visits only what changed since its token, not every path of a large tree; the maps above
+  // say what each path's latest change was. Rebuilt from them when it grows too long.
+  // Two arrays, not one of objects: a tree of 200,000 paths keeps this small.
+  let logGens: number[] = [];
+  let logPaths: string[] = [];
   let gen = 0;
   let floor = 0;
   let dirty = new Set<string>();
@@ -112,11 +118,42 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
       gens.delete(p);
       tombs.set(p, gen);
     }
+    for (const p of [...changes.changed.map((e) => e.path), ...changes.removed]) {
+      logGens.push(gen);
+      logPaths.push(p);
+    }
     if (tombs.size > TOMBS_MAX) {
       tombs.clear();
       floor = gen;
     }
+    if (logPaths.length > 2 * (gens.size + tombs.size) + 1024) {
+      const latest = [...gens, ...tombs].sort((a, b) => a[1] - b[1]);
+      logGens = latest.map(([, g]) => g);
+      logPaths = latest.map(([p]) => p);
+    }
     for (const p of changes.removed) watch.drop(p);
+  };
+
+  /** What changed after generation `from`, each path once, as it is now. */
+  const changesSince = (from: number): { changed: Entry[]; removed: string[] } => {
+    let lo = 0;
+    let hi = logGens.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((logGens[mid] as number) > from) hi = mid;
+      else lo = mid + 1;
+    }
+    const changed: Entry[] = [];
+    const removed: string[] = [];
+    const seen = new Set<string>();
+    for (let i = lo; i < logPaths.length; i++) {
+      const path = logPaths[i] as string;
+      if (seen.has(path)) continue;
+      seen.add(path);
+      if ((gens.get(path) ?? -1) > from) changed.push(entries.get(path) as Entry);
+      else if ((tombs.get(path) ?? -1) > from) removed.push(path);
+    }
+    return { changed, removed };
   };
 
   async function walkAll(previous: Manifest | undefined): Promise<void> {
@@ -162,11 +199,7 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
       const m = /^([0-9a-f]+)\.(\d+)$/.exec(since ?? '');
       const from = m && m[1] === instance ? Number(m[2]) : -1;
       if (from < floor || from > gen) return { token, manifest: new Map(entries) };
-      const changed: Entry[] = [];
-      for (const [p, g] of gens) if (g > from) changed.push(entries.get(p) as Entry);
-      const removed: string[] = [];
-      for (const [p, g] of tombs) if (g > from) removed.push(p);
-      return { token, delta: { changed, removed } };
+      return { token, delta: changesSince(from) };
     },
     touched(paths) {
       for (const p of paths) mark(p, true);
