@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manifestFromDocument, manifestFromEntries, manifestToJson, sameEntry } from '../env/sync/manifest.ts';
+import { manifestFromDocument, manifestFromEntries, manifestToJson, sameStat } from '../env/sync/manifest.ts';
 import type { RemoteTree, SyncedFolders } from '../env/sync/session.ts';
 import type { Entry, Manifest } from '../env/sync/types.ts';
 
@@ -75,7 +75,7 @@ function diffFrom(state: Manifest, remote: RemoteTree): RemoteDiff {
   const changed: Entry[] = [];
   for (const [p, e] of remote.manifest) {
     const s = state.get(p);
-    if (!s || !sameEntry({ ...s, hash: undefined }, { ...e, hash: undefined })) changed.push(e);
+    if (!s || !sameStat(s, e)) changed.push(e);
   }
   const removed = [...state.keys()].filter((p) => !remote.manifest.has(p));
   return { token: remote.token, changed, removed };

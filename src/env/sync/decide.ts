@@ -62,9 +62,20 @@ type Change = 'same' | 'created' | 'modified' | 'deleted';
 export function decide(base: Manifest | undefined, local: Manifest, remote: Manifest, opts: DecideOptions): Action[] {
   const b: Manifest = base ?? new Map();
   const sides: Record<Side, Manifest> = { local, remote };
-  const paths = sortPaths(new Set([...b.keys(), ...local.keys(), ...remote.keys()]));
-  const changedUnder: Record<Side, Set<string>> = { local: changedAncestors(b, local), remote: changedAncestors(b, remote) };
-  const taken = new Set(paths);
+  // Only paths changed on a side lead to an action: they alone are sorted (a re-sync of a large
+  // tree changes a handful), in tree order, so that a directory's conflict comes before its children.
+  const changed: string[] = [];
+  const look = (p: string) => {
+    const be = b.get(p);
+    if (change(be, local.get(p)) !== 'same' || change(be, remote.get(p)) !== 'same') changed.push(p);
+  };
+  for (const p of b.keys()) look(p);
+  for (const p of local.keys()) if (!b.has(p)) look(p);
+  for (const p of remote.keys()) if (!b.has(p) && !local.has(p)) look(p);
+  const paths = sortPaths(changed);
+  const changedUnder: Record<Side, Set<string>> = { local: changedAncestors(b, local, paths), remote: changedAncestors(b, remote, paths) };
+  let names: Set<string> | undefined; // every name in use, for the conflict copies' names: built at the first conflict
+  const taken = () => (names ??= new Set([...b.keys(), ...local.keys(), ...remote.keys()]));
   const stamp = stampOf(opts.now);
   /** Paths whose conflict covers their whole subtree. */
   const conflictRoots = new Set<string>();
@@ -75,7 +86,7 @@ export function decide(base: Manifest | undefined, local: Manifest, remote: Mani
   function conflict(p: string, l: Entry, r: Entry): void {
     const aside: Side = opts.direction === 'down' ? 'local' : 'remote';
     const twoWay = opts.direction === 'both';
-    const keepAs = freeName(`${p}.runbox-conflict-${aside}-${stamp}`, taken);
+    const keepAs = freeName(`${p}.runbox-conflict-${aside}-${stamp}`, taken());
     actions.push({ kind: 'conflict', path: p, local: l, remote: r, keepAs, aside, twoWay });
     if (l.type !== 'dir' && r.type !== 'dir') return;
     conflictRoots.add(p);
@@ -133,11 +144,11 @@ function change(base: Entry | undefined, now: Entry | undefined): Change {
   return sameContent(base, now) ? 'same' : 'modified';
 }
 
-/** Every directory with a created or modified entry somewhere under it on this side. */
-function changedAncestors(base: Manifest, side: Manifest): Set<string> {
+/** Every directory with a created or modified entry somewhere under it on this side (among the paths changed on either). */
+function changedAncestors(base: Manifest, side: Manifest, changed: string[]): Set<string> {
   const out = new Set<string>();
-  for (const [p, e] of side) {
-    const c = change(base.get(p), e);
+  for (const p of changed) {
+    const c = change(base.get(p), side.get(p));
     if (c !== 'created' && c !== 'modified') continue;
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
       const dir = p.slice(0, i);

@@ -338,7 +338,12 @@ function limiter(n: number, signal: AbortSignal, onFail: (err: unknown) => void)
 
 /** Two entries alike in every field a manifest records. */
 export function sameEntry(a: Entry, b: Entry): boolean {
-  return a.type === b.type && a.size === b.size && a.mode === b.mode && a.mtimeMs === b.mtimeMs && a.target === b.target && a.hash === b.hash;
+  return sameStat(a, b) && a.hash === b.hash;
+}
+
+/** sameEntry, a content hash aside. */
+export function sameStat(a: Entry, b: Entry): boolean {
+  return a.type === b.type && a.size === b.size && a.mode === b.mode && a.mtimeMs === b.mtimeMs && a.target === b.target;
 }
 
 /**

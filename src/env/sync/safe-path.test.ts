@@ -93,3 +93,21 @@ describe('resolveInside', () => {
     expect(await readdir(path.join(root, 'n', 'm'))).toEqual(['l']);
   });
 });
+
+describe('safePath on names in normal form (checked without splitting)', () => {
+  /** The rule spelled out segment by segment, as the slow path does it. */
+  function bySegments(p: string): string | undefined {
+    if (p.length === 0 || p.startsWith('/') || p.includes('\0') || p.includes('\\')) return undefined;
+    const segs = p.split('/');
+    if (segs.includes('..')) return undefined;
+    const kept = segs.filter((s) => s !== '' && s !== '.');
+    return kept.length === 0 ? undefined : kept.join('/');
+  }
+
+  it('answers as the segment-by-segment rule does, for every mix of odd segments', () => {
+    const parts = ['a', '.', '..', '', '..a', 'a..', '.a', '...', 'é', 'x\\y', 'n\0', ' '];
+    for (const x of parts) for (const y of parts) for (const z of parts) for (const sep of ['/', '//']) {
+      for (const p of [x, x + sep + y, x + sep + y + sep + z, `/${x}`, `${x}/`, sep + x + sep + y]) expect(safePath(p), JSON.stringify(p)).toBe(bySegments(p));
+    }
+  });
+});

@@ -30,6 +30,9 @@ export class UnsafePathError extends RunboxError {
   }
 }
 
+/** Segments of one or more characters, none "." or "..", no NUL or backslash, no leading or trailing "/". */
+const NORMAL = /^(?!\.\.?(?:\/|$))[^/\0\\]+(?:\/(?!\.\.?(?:\/|$))[^/\0\\]+)*$/;
+
 /**
  * The normalised form of a relative POSIX path from the other side, or
  * undefined when it must be refused.
@@ -43,6 +46,8 @@ export class UnsafePathError extends RunboxError {
  * platform (the other side reports them) rather than ever treated as separators.
  */
 export function safePath(p: string): string | undefined {
+  // Most names are in normal form already: checked without splitting (a state of 10,000 paths is read on every sync).
+  if (NORMAL.test(p)) return p;
   if (p.length === 0 || p.startsWith('/')) return undefined;
   if (p.includes('\0') || p.includes('\\')) return undefined;
   const kept: string[] = [];
