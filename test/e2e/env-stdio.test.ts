@@ -67,7 +67,11 @@ describe('the sidecar', () => {
     const inNs = await devCluster(ns);
     const status = async () => JSON.parse((await execCapture(inNs, pod, 'sidecar', ['node', '-e', read])).stdout) as { lastBusy: string };
     const before = await status();
-    expect(before).toEqual({ busy: 0, commands: [], agents: [], lastBusy: expect.any(String) });
+    expect(before).toEqual({ busy: 0, commands: [], agents: [], lastBusy: expect.any(String), memory: { worker: expect.any(Number), sidecar: expect.any(Number) } });
+    // Memory in use as the kubelet counts it (the idle controller lowers a dozing worker's limit only above it).
+    const { memory } = before as unknown as { memory: { worker: number; sidecar: number } };
+    expect(memory.worker).toBeGreaterThan(0);
+    expect(memory.sidecar).toBeGreaterThan(10 * 1024 * 1024);
     const running = startRunbox(['-n', ns, 'pipes', 'sh', '-c', 'echo started; exec sleep 7'], { env });
     await running.output(/started/);
     expect(await status()).toMatchObject({ busy: 1, commands: ['sleep 7'], agents: [] });
