@@ -158,7 +158,7 @@ At steady state the leader's requests are its Lease renewals (a GET and a PUT ev
 the re-opening of its two watches; a sleeping environment costs none, since the controller
 only looks at an environment when its idle time is due, and never at one that sleeps.
 Each sleep checks the root filesystem for changes, up to ${SLEEPS_AT_ONCE} at a time (what the node
-has left beside ${RUNNING} running environments; one at a time with 500m, they were asleep 21.0–30.3 s after). The index of the base image that check compares
+has left beside ${RUNNING} running environments; one at a time with 500m, two runs had them asleep 23.3–30.3 s and 21.0–29.5 s after). The index of the base image that check compares
 against is built from the image's layers once, by the first environment of the image, and shared
 through the registry; the others fetch it. (When each environment built its own, about 2 CPU-seconds,
 ${RUNNING} environments that went idle together slept one after another about 4 s apart: 23.9–50.6 s.)

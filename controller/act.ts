@@ -34,9 +34,6 @@ const resizeIn = (kube: KubeTarget, pod: string, to: { [WORKER]?: Resources; [SI
     contentType: PATCH.strategic,
   });
 
-const resizeCpu = (kube: KubeTarget, pod: string, cpu: { [WORKER]?: string; [SIDECAR]?: string }) =>
-  resizeIn(kube, pod, Object.fromEntries(Object.entries(cpu).map(([name, q]) => [name, { cpu: q }])));
-
 const annotate = (kube: KubeTarget, name: string, record: IdleRecord) =>
   callJson(kube, {
     method: 'PATCH',
@@ -143,12 +140,12 @@ export async function sleepIdleEnv(
     try {
       // Nothing runs any more: the worker's CPU goes to the snapshot, in one resize (the kubelet
       // takes a second one after a pause), and nothing is lowered after it: the pod goes.
-      await resizeCpu(deps.kube, podName, { [WORKER]: DOZE_CPU, [SIDECAR]: sidecarForSleep(sleeping) }).catch(() => undefined);
+      await resizeIn(deps.kube, podName, { [WORKER]: { cpu: DOZE_CPU }, [SIDECAR]: { cpu: sidecarForSleep(sleeping) } }).catch(() => undefined);
       return await snapshotBeforeSleep(deps, sleep);
     } catch (err) {
       // No sleep without its snapshot: the environment stays up, and takes commands again.
       await sidecar.undrain(req.target).catch(() => {});
-      await resizeCpu(deps.kube, podName, { [WORKER]: workerCpu(req.dep, req.pod), [SIDECAR]: SIDECAR_RESOURCES.cpu }).catch(() => {});
+      await resizeIn(deps.kube, podName, { [WORKER]: { cpu: workerCpu(req.dep, req.pod) }, [SIDECAR]: { cpu: SIDECAR_RESOURCES.cpu } }).catch(() => {});
       return { done: false, failed: err as Error };
     }
   });
