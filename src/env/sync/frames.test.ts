@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FrameDecoder, FrameKind, encodeFrame, frameChannel } from './frames.ts';
 
@@ -34,5 +34,24 @@ describe('a frame channel', () => {
       for (let at = 0; at < wire.length; at += cut) got.push(...d.push(wire.subarray(at, at + cut)));
       expect(got.map((f) => [f.kind, f.payload.toString('hex')]), `cut ${cut}`).toEqual(frames.map((f) => [f.kind, f.payload.toString('hex')]));
     }
+  });
+
+  it('sends a request with its small stream in one write, and a big stream in pieces after it', async () => {
+    const writes: Buffer[] = [];
+    const output = new Writable({ write: (c: Buffer, _e, done) => (writes.push(c), done()) });
+    const chan = frameChannel(new PassThrough(), output);
+    // Many small writes with no answer between them are what Nagle's algorithm holds back on the bridge's TCP hop.
+    await chan.sendStream(Readable.from([Buffer.alloc(512, 1), Buffer.alloc(1892, 2), Buffer.alloc(1024)]), { op: 'receive' });
+    expect(writes).toHaveLength(1);
+    expect(new FrameDecoder().push(writes[0]!).map((f) => [f.kind, f.payload.length])).toEqual([
+      [FrameKind.json, '{"op":"receive"}'.length],
+      [FrameKind.data, 512 + 1892 + 1024],
+      [FrameKind.end, 0],
+    ]);
+    writes.length = 0;
+    await chan.sendStream(Readable.from([Buffer.alloc(512, 1), Buffer.alloc(600_000, 2), Buffer.alloc(1024)]), { op: 'receive' });
+    const frames = new FrameDecoder().push(Buffer.concat(writes));
+    expect(frames.map((f) => f.kind)).toEqual([FrameKind.json, FrameKind.data, FrameKind.data, FrameKind.data, FrameKind.data, FrameKind.data, FrameKind.end]);
+    expect(frames.reduce((n, f) => n + (f.kind === FrameKind.data ? f.payload.length : 0), 0)).toBe(512 + 600_000 + 1024);
   });
 });

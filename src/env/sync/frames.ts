@@ -108,8 +108,12 @@ export interface FrameChannel {
   sendJson(value: unknown): Promise<void>;
   next(): Promise<Frame>;
   nextJson<T>(): Promise<T>;
-  /** Streams `source` as data frames, then an end frame. */
-  sendStream(source: Readable): Promise<void>;
+  /**
+   * Streams `source` as data frames, then an end frame; `head`, a message, goes
+   * first in the same write as the first data, and the end frame in the same
+   * write as the last, so a small stream with its request is one write.
+   */
+  sendStream(source: Readable, head?: unknown): Promise<void>;
   /** The data frames up to the next end frame, as a stream. */
   receiveStream(): Readable;
   /** When the other side was last heard from, once it has sent a ping (older agents never do). */
@@ -190,20 +194,31 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
     broken ??= err;
     output.emit('drain'); // wake a sender waiting for room: it will see `broken`
   });
-  const send = async (kind: FrameKind, payload: Buffer) => {
+  /**
+   * Writes frames, the small ones gathered into one write. Small writes that follow one another
+   * with no answer between them are what to avoid: on a TCP hop (the sidecar's bridge) Nagle's
+   * algorithm holds the second until the first is acknowledged, and the peer delays that ack by
+   * up to 40 ms. A big payload goes as a write of its own: no copy of every data chunk.
+   */
+  const sendFrames = async (frames: Frame[]) => {
     if (broken) throw broken;
-    // A small frame goes as one write: as two, on a TCP hop (the sidecar's bridge) Nagle's algorithm
-    // holds the second until the first is acknowledged, and the peer delays that ack by up to 40 ms.
-    // A big one goes as two writes with nothing between them: no copy of every data chunk.
-    let room: boolean;
-    if (payload.length < SMALL_FRAME) room = output.write(Buffer.concat([frameHead(kind, payload.length), payload]));
-    else {
-      output.write(frameHead(kind, payload.length));
-      room = output.write(payload);
+    let room = true;
+    let small: Buffer[] = [];
+    for (const { kind, payload } of frames) {
+      small.push(frameHead(kind, payload.length));
+      if (payload.length < SMALL_FRAME) small.push(payload);
+      else {
+        room = output.write(small.length === 1 ? small[0]! : Buffer.concat(small));
+        room = output.write(payload);
+        small = [];
+      }
     }
+    if (small.length > 0) room = output.write(small.length === 1 ? small[0]! : Buffer.concat(small));
     if (!room) await new Promise((r) => output.once('drain', r));
     if (broken) throw broken;
   };
+  const send = (kind: FrameKind, payload: Buffer) => sendFrames([{ kind, payload }]);
+  const jsonFrame = (value: unknown): Frame => ({ kind: FrameKind.json, payload: Buffer.from(JSON.stringify(value)) });
   const next = () =>
     new Promise<Frame>((resolve, reject) => {
       if (queue.length > 0) return resolve(take());
@@ -214,36 +229,38 @@ export function frameChannel(input: Readable, output: Writable): FrameChannel {
     // Not reading (paused for a slow reader) is not the other side falling silent.
     lastHeard: () => (paused && heard !== undefined ? Date.now() : heard),
     send,
-    sendJson: (value) => send(FrameKind.json, Buffer.from(JSON.stringify(value))),
+    sendJson: (value) => sendFrames([jsonFrame(value)]),
     next,
     async nextJson<T>() {
       const frame = await next();
       if (frame.kind !== FrameKind.json) throw new Error(`sync protocol: expected a message, got frame kind ${frame.kind}`);
       return JSON.parse(frame.payload.toString()) as T;
     },
-    async sendStream(source) {
+    async sendStream(source, head) {
       // Small chunks (a tar header, a small file) are gathered into frames of DATA_CHUNK: one per
       // chunk made tens of thousands of tiny writes for a tree of small files.
       let held: Buffer[] = [];
       let heldBytes = 0;
-      const flush = async () => {
-        if (heldBytes > 0) await send(FrameKind.data, held.length === 1 ? held[0]! : Buffer.concat(held));
+      let first: Frame[] = head === undefined ? [] : [jsonFrame(head)];
+      const gathered = (): Frame[] => {
+        const frames = [...first, ...(heldBytes > 0 ? [{ kind: FrameKind.data, payload: held.length === 1 ? held[0]! : Buffer.concat(held) }] : [])];
+        first = [];
         held = [];
         heldBytes = 0;
+        return frames;
       };
       for await (const chunk of source) {
         const bytes = chunk as Buffer;
         if (bytes.length >= GATHER_BELOW) {
-          await flush();
+          await sendFrames(gathered());
           for (let at = 0; at < bytes.length; at += DATA_CHUNK) await send(FrameKind.data, bytes.subarray(at, at + DATA_CHUNK));
           continue;
         }
         held.push(bytes);
         heldBytes += bytes.length;
-        if (heldBytes >= DATA_CHUNK) await flush();
+        if (heldBytes >= DATA_CHUNK) await sendFrames(gathered());
       }
-      await flush();
-      await send(FrameKind.end, Buffer.alloc(0));
+      await sendFrames([...gathered(), { kind: FrameKind.end, payload: Buffer.alloc(0) }]);
     },
     receiveStream() {
       const out = new PassThrough();

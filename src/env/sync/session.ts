@@ -239,8 +239,7 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   try {
     if (copies.local.length > 0) {
       const stream = pack(opts.localRoot, copies.local);
-      await data.sendJson({ op: 'receive' } satisfies SyncRequest);
-      await data.sendStream(counted(stream, copies.local, 'up', opts.onTransfer));
+      await data.sendStream(counted(stream, copies.local, 'up', opts.onTransfer), { op: 'receive' } satisfies SyncRequest);
       const answer = await data.nextJson<{ written: number; refused: Problem[]; error?: string }>();
       if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
       report.uploaded = answer.written;
