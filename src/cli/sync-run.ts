@@ -3,6 +3,8 @@ import { posix, resolve } from 'node:path';
 import { DATA_PATH } from '../contract/names.ts';
 import type { EnvDeps } from '../env/deps.ts';
 import type { Direction, SyncReport } from '../env/sync/session.ts';
+import type { LastSync } from '../env/sync/sync-env.ts';
+import type { SyncState } from './sync-state.ts';
 import { RunboxError } from '../errors.ts';
 import { configOverrides } from './config-overrides.ts';
 import { laptopCache, type CliContext } from './context.ts';
@@ -37,6 +39,14 @@ function localFolder(local: string): string {
   }
 }
 
+/** The last synced state, read when asked for. */
+const lastSync =
+  (state: SyncState) =>
+  (): LastSync | undefined => {
+    const stored = state.read();
+    return stored && { base: stored.state, remote: stored.remote, folders: stored.folders };
+  };
+
 /** What both a sync and a watch start from: the folder, its last synced state, the sidecar a wake brings. */
 async function syncSetup(ctx: CliContext, deps: EnvDeps, req: SyncCliRequest) {
   const localRoot = localFolder(req.local);
@@ -55,7 +65,6 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
   const [{ syncEnv }, { localRoot, state, sidecar }] = await Promise.all([import('../env/sync/sync-env.ts'), syncSetup(ctx, deps, req)]);
   const cache = laptopCache(ctx, deps, req.name);
   const meter = makeProgress(ctx.io, { quiet: true });
-  const stored = state.read();
   try {
     const { report, pod } = await syncEnv(deps, {
       name: req.name,
@@ -63,9 +72,7 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
       remotePath: req.remotePath,
       direction: req.direction,
       dryRun: req.dryRun,
-      base: stored?.state,
-      remote: stored?.remote,
-      folders: stored?.folders,
+      last: lastSync(state),
       remembered: cache.read().pod,
       anyOwner: req.anyOwner,
       wakeTimeoutMs: req.wakeTimeoutMs,
@@ -100,10 +107,9 @@ export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCl
   const totals: WatchTotals = { rounds: 0, uploaded: 0, downloaded: 0, deletedLocal: 0, deletedRemote: 0, conflicts: 0, refused: 0 };
   let meter = makeProgress(ctx.io, { quiet: true });
   let announced = false;
-  const stored = state.read();
   await watchEnv(
     deps,
-    { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, base: stored?.state, remote: stored?.remote, folders: stored?.folders, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
+    { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, last: lastSync(state), anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
     {
       synced(report) {
         state.write({ state: report.state, remote: report.remote, folders: report.folders });

@@ -42,7 +42,7 @@ function lostAgent(opts: { env: string; agent: string[] }, cause: unknown): Runb
 
 export interface AgentSession {
   chan: FrameChannel;
-  /** Ends a conversation that went well: closes stdin and checks the agent's exit code. */
+  /** Ends a conversation that went well: closes stdin and checks the agent's exit code (a bridge's is always 0: not waited for). */
   finish(): Promise<void>;
   /**
    * After a failure: waits for the exec to end (so a session that never
@@ -137,6 +137,8 @@ export function openAgent(deps: EnvDeps, opts: AgentOptions, command = ['node', 
     exitCode: () => ended,
     async finish() {
       toAgent.end();
+      // The bridge ends 0 whatever happened behind it: the agent's last answer said all there is to know.
+      if (opts.bridged) return;
       const code = await ended;
       if (code !== 0) throw new RunboxError(`the ${opts.agent[0]} agent of ${opts.env} exited ${code}: ${said()}`);
     },

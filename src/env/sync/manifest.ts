@@ -132,7 +132,7 @@ async function collect(root: string, only: { path: string; deep: boolean }[] | u
 }
 
 /** Entries listed between two turns of the event loop (a few milliseconds of lstat). */
-const YIELD_EVERY = 2000;
+const YIELD_EVERY = 250;
 
 /** A file half written by a sync that died is never part of the tree; once its writer is gone, it goes too. */
 function sweepTemp(file: string, base: string): void {

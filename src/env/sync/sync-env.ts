@@ -13,17 +13,27 @@ export interface SyncEnvRequest {
   remotePath: string;
   direction: Direction;
   dryRun: boolean;
-  /** The last synced state of this (folder, environment, remote path), if any. */
-  base: Manifest | undefined;
-  /** The environment's tree as of the last sync, with its agent's token. */
-  remote?: RemoteTree | undefined;
-  /** The folders the base was synced between. */
-  folders?: SyncedFolders | undefined;
+  /** The last synced state of this (folder, environment, remote path), read once the exec to the agent is on its way. */
+  last: () => LastSync | undefined;
   remembered?: string | undefined;
   anyOwner: boolean;
   wakeTimeoutMs: number;
   sidecar?: (() => Promise<SidecarSource>) | undefined;
   onTransfer?: ((t: Transfer) => void) | undefined;
+}
+
+export interface LastSync {
+  base: Manifest;
+  /** The environment's tree as of the last sync, with its agent's token. */
+  remote?: RemoteTree | undefined;
+  /** The folders the base was synced between. */
+  folders?: SyncedFolders | undefined;
+}
+
+/** What the laptop knows before the agent answers: read once, whichever pod the sync ends up in. */
+interface Known {
+  last: LastSync | undefined;
+  localSide: Promise<LocalSide>;
 }
 
 /**
@@ -32,9 +42,14 @@ export interface SyncEnvRequest {
  * even one without tar or a shell. Wakes a sleeping environment.
  */
 export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ report: SyncReport; pod: string }> {
-  // The laptop's folder is read while the pod is found and the agent answers.
-  const localSide = readLocalSide(req.localRoot, req.base);
-  localSide.catch(() => {}); // seen when syncOnce awaits it
+  let known: Known | undefined;
+  const know = (): Known => {
+    if (known) return known;
+    const last = req.last();
+    const localSide = readLocalSide(req.localRoot, last?.base);
+    localSide.catch(() => {}); // seen when syncOnce awaits it
+    return (known = { last, localSide });
+  };
   const used = await inReadyPod(
     deps,
     { name: req.name, container: SIDECAR, remembered: req.remembered, anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar: req.sidecar },
@@ -48,7 +63,7 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
         await boosted;
       };
       try {
-        return await talkToAgent(deps, req, pod, prepare, localSide);
+        return await talkToAgent(deps, req, pod, prepare, know);
       } finally {
         if (boosted && (await boosted)) await resizeSidecar(deps.kube, pod, SIDECAR_RESOURCES);
       }
@@ -57,17 +72,22 @@ export async function syncEnv(deps: EnvDeps, req: SyncEnvRequest): Promise<{ rep
   return { report: used.result, pod: used.pod };
 }
 
-async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prepare: () => Promise<void>, localSide: Promise<LocalSide>): Promise<SyncReport> {
-  const agent = await openSyncAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], beforeProcess: prepare });
+async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prepare: () => Promise<void>, know: () => Known): Promise<SyncReport> {
+  // The exec is on its way before the stored state and the local folder are read: its round trips
+  // through the API server, the kubelet and the runtime overlap that work.
+  const opening = openSyncAgent(deps, { env: req.name, pod, agent: ['sync', req.remotePath], beforeProcess: prepare });
+  opening.catch(() => {}); // seen below
+  const { last, localSide } = know();
+  const agent = await opening;
   let report: SyncReport;
   try {
     report = await syncOnce(agent.chan, {
       localRoot: req.localRoot,
-      base: req.base,
+      base: last?.base,
       localSide,
       transferAgent: async () => transferAgent(deps, req.name, pod, req.remotePath),
-      remote: req.remote,
-      folders: req.folders,
+      remote: last?.remote,
+      folders: last?.folders,
       notice: deps.notice,
       prepare,
       direction: req.direction,

@@ -44,9 +44,10 @@ const MAX_FAILURES = 5;
 export async function watchEnv(deps: EnvDeps, req: WatchEnvRequest, events: WatchEvents): Promise<void> {
   const local = await watchLocal(req.localRoot, (err) => deps.notice(`watching ${req.localRoot}: ${err.message}`));
   await local.ready;
-  let base = req.base;
-  let remote = req.remote;
-  let folders = req.folders;
+  const last = req.last();
+  let base = last?.base;
+  let remote = last?.remote;
+  let folders = last?.folders;
   let failures = 0;
   let retries = 0;
   let lastError: unknown;
