@@ -6,7 +6,7 @@
 // loopback port (agent-server.ts), reached through a bash bridge.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { DOZE_FLAG, DOZE_NOT_APPLIED, DRAIN_FLAG, IDLE_ENDPOINT } from '../src/contract/idle.ts';
-import { ACTIVITY_SAMPLE_MS, AGENT_KEY_FILE, AGENT_MARKER, AGENT_PORT, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
+import { ACTIVITY_SAMPLE_MS, AGENT_DIRECT_PORT, AGENT_KEY_FILE, AGENT_MARKER, AGENT_PORT, SIDECAR_ENDPOINT, SIDECAR_PORT, SIDECAR_PORT_VARIABLE } from '../src/contract/sidecar.ts';
 import { podActivity } from './activity.ts';
 import { startAgentServer } from './agent-server.ts';
 import { idleHandshake, workerQuota } from './idle-handshake.ts';
@@ -120,8 +120,9 @@ const server = createServer((req, res) => {
 server.listen(port, () => say(`listening on :${port}`));
 // Warm sync agents: a failure here leaves syncs to the agent process, so the sidecar still serves.
 try {
-  const agents = startAgentServer({ port: AGENT_PORT, keyFile: AGENT_KEY_FILE, log: say });
+  const agents = startAgentServer({ port: AGENT_PORT, directPort: AGENT_DIRECT_PORT, keyFile: AGENT_KEY_FILE, log: say });
   agents.server.on('error', (err: Error) => say(`warm sync agents unavailable: ${err.message}`));
+  agents.direct.on('error', (err: Error) => say(`direct sessions with warm sync agents unavailable: ${err.message}`));
 } catch (err) {
   say(`warm sync agents unavailable: ${(err as Error).message}`);
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { extract as tarExtract } from 'tar-stream';
-import { AGENT_KEY_LENGTH, AGENT_MARKER, AGENT_PORT, AGENT_WELCOME, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../../src/contract/sidecar.ts';
+import { AGENT_DIRECT_PORT, AGENT_KEY_LENGTH, AGENT_MARKER, AGENT_PORT, AGENT_WELCOME, SIDECAR_BUNDLE_FILE, SIDECAR_MOUNT, agentBridgeCommand } from '../../../src/contract/sidecar.ts';
 import { frameChannel, type FrameChannel } from '../../../src/env/sync/frames.ts';
 import { manifestToJson } from '../../../src/env/sync/manifest.ts';
 import type { Entry, Manifest } from '../../../src/env/sync/types.ts';
@@ -93,8 +93,9 @@ process.stdout.write(JSON.stringify(out));
  * (src/env/sync/frames.ts) with the scenario named by the synced folder's
  * last segment (`NAME#N` for the N-th session with that folder, if given),
  * both as the agent process (exec'd with the agent marker) and as the warm
- * agents of the sidecar's server (it takes their loopback port first, so
- * the real ones never listen), and never lets the real agent run.
+ * agents of the sidecar's server (it takes their loopback ports first, so
+ * the real ones never listen; on the direct port it sends every bridge to the
+ * copied one), and never lets the real agent run.
  */
 export function hostileAgent(scenarios: Record<string, { manifest: string; tar: string }>): string {
   return `
@@ -168,6 +169,10 @@ export function hostileAgent(scenarios: Record<string, { manifest: string; tar: 
       socket.on('error', () => {});
       converse(socket, socket, undefined, ${AGENT_KEY_LENGTH}, () => { socket.end(); });
     }).listen(${AGENT_PORT}, '127.0.0.1');
+    createServer((socket) => {
+      socket.on('error', () => {});
+      socket.end('copy\\n');
+    }).listen(${AGENT_DIRECT_PORT}, '127.0.0.1');
   }
 }
 `;
