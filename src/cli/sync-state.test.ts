@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -29,5 +29,40 @@ describe('the stored sync state', () => {
     const warnings: string[] = [];
     expect(new SyncState(cache, 'key', (m) => warnings.push(m)).read()).toBeUndefined();
     expect(warnings).toEqual([expect.stringContaining('could not be read')]);
+  });
+
+  it('stores entries as tuples (links with their target, files with a hash), and still reads the objects an older runbox stored', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rb-state-tuples-'));
+    const link: Entry = { path: 'l', type: 'symlink', size: 0, mode: 0o777, mtimeMs: 5, target: '../elsewhere' };
+    const hashed: Entry = { ...file('h'), hash: 'a'.repeat(64) };
+    const dir: Entry = { path: 'd', type: 'dir', size: 0, mode: 0o755, mtimeMs: 7 };
+    const state = manifest(dir, link, hashed);
+    const s = new SyncState(cache, 'key', () => {});
+    s.write({ state, remote: { token: 't.1', manifest: manifest(dir, link, hashed, file('new')) }, folders: { local: '1:2', remote: '3:4' } });
+    const [name] = readdirSync(join(cache, 'sync'));
+    const stored = JSON.parse(readFileSync(join(cache, 'sync', name!), 'utf8'));
+    expect(stored.entries).toEqual([
+      ['d', 'dir', 0, 0o755, 7],
+      ['l', 'symlink', 0, 0o777, 5, '../elsewhere'],
+      ['h', 'file', 1, 0o644, 1000, 'a'.repeat(64)],
+    ]);
+    expect(s.read()).toEqual({ state, remote: { token: 't.1', manifest: manifest(dir, link, hashed, file('new')) }, folders: { local: '1:2', remote: '3:4' } });
+
+    const v1 = { version: 1, entries: [dir, link, hashed], folders: { local: '1:2', remote: '3:4' }, remote: { token: 't.0', changed: [file('new')], removed: ['d'] } };
+    writeFileSync(join(cache, 'sync', name!), JSON.stringify(v1));
+    expect(s.read()).toEqual({ state, remote: { token: 't.0', manifest: manifest(link, hashed, file('new')) }, folders: { local: '1:2', remote: '3:4' } });
+  });
+
+  it('sets aside a tuple that is not an entry', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rb-state-bad-tuple-'));
+    const s = new SyncState(cache, 'key', () => {});
+    s.write({ state: manifest(file('a')), remote: undefined, folders: undefined });
+    const [name] = readdirSync(join(cache, 'sync'));
+    for (const bad of [[['a', 'file', 1, 0o644]], [['/etc/passwd', 'file', 1, 0o644, 1]], [['a', 'file', 1, 0o644, 1, 'not-a-hash']], [['a', 'symlink', 0, 0o777, 1]]]) {
+      writeFileSync(join(cache, 'sync', name!), JSON.stringify({ version: 2, entries: bad }));
+      const warnings: string[] = [];
+      expect(new SyncState(cache, 'key', (m) => warnings.push(m)).read(), JSON.stringify(bad)).toBeUndefined();
+      expect(warnings).toEqual([expect.stringContaining('could not be read')]);
+    }
   });
 });

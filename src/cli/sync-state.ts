@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { manifestFromDocument, manifestFromEntries, manifestToJson, sameStat } from '../env/sync/manifest.ts';
+import { manifestFromDocument, manifestFromEntries, sameStat } from '../env/sync/manifest.ts';
 import type { RemoteTree, SyncedFolders } from '../env/sync/session.ts';
 import type { Entry, Manifest } from '../env/sync/types.ts';
+import { STATE_VERSION, entryTuple, manifestFromTuples, type EntryTuple } from './sync-state-format.ts';
 
 /*
  * The last synced state of one (laptop folder, environment, remote path) on
@@ -22,10 +23,19 @@ export interface StoredSync {
   folders: SyncedFolders | undefined;
 }
 
+/** As stored: entries as tuples (sync-state-format.ts), or objects in version 1. */
 interface RemoteDiff {
   token: string;
-  changed: Entry[];
+  changed: EntryTuple[] | Entry[];
   removed: string[];
+}
+
+/** The stored file's document. */
+interface StateDocument {
+  version: number;
+  entries: unknown;
+  remote?: RemoteDiff;
+  folders?: SyncedFolders;
 }
 
 export class SyncState {
@@ -44,38 +54,39 @@ export class SyncState {
     } catch {
       return undefined;
     }
-    let doc: { remote?: RemoteDiff; folders?: SyncedFolders };
+    let doc: StateDocument;
     let state: Manifest;
     try {
-      doc = JSON.parse(text) as typeof doc;
-      state = manifestFromDocument(doc);
+      doc = JSON.parse(text) as StateDocument;
+      state = doc.version === STATE_VERSION ? manifestFromTuples(doc.entries) : manifestFromDocument(doc);
     } catch {
       const aside = `${this.file}.corrupt-${Date.now()}`;
       renameSync(this.file, aside);
       this.warn(`the last sync state ${this.file} could not be read; kept it as ${aside}; this sync deletes nothing`);
       return undefined;
     }
-    return { state, remote: remoteFrom(state, doc.remote), folders: foldersFrom(doc.folders) };
+    return { state, remote: remoteFrom(state, doc.remote, doc.version), folders: foldersFrom(doc.folders) };
   }
 
   write(synced: StoredSync): void {
     mkdirSync(join(this.file, '..'), { recursive: true });
     const tmp = `${this.file}.tmp-${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`;
-    const extra = {
+    const doc: StateDocument = {
+      version: STATE_VERSION,
+      entries: Array.from(synced.state.values(), entryTuple),
       ...(synced.folders && { folders: synced.folders }),
       ...(synced.remote && { remote: diffFrom(synced.state, synced.remote) }),
     };
-    const text = `${manifestToJson(synced.state).slice(0, -1)}${Object.keys(extra).length > 0 ? `,${JSON.stringify(extra).slice(1)}` : '}'}`;
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, JSON.stringify(doc));
     renameSync(tmp, this.file);
   }
 }
 
 function diffFrom(state: Manifest, remote: RemoteTree): RemoteDiff {
-  const changed: Entry[] = [];
+  const changed: EntryTuple[] = [];
   for (const [p, e] of remote.manifest) {
     const s = state.get(p);
-    if (!s || !sameStat(s, e)) changed.push(e);
+    if (!s || !sameStat(s, e)) changed.push(entryTuple(e));
   }
   const removed = [...state.keys()].filter((p) => !remote.manifest.has(p));
   return { token: remote.token, changed, removed };
@@ -86,10 +97,10 @@ function foldersFrom(f: SyncedFolders | undefined): SyncedFolders | undefined {
 }
 
 /** The remote tree stored beside the state; undefined (a full manifest next time) if absent or damaged. */
-function remoteFrom(state: Manifest, diff: RemoteDiff | undefined): RemoteTree | undefined {
+function remoteFrom(state: Manifest, diff: RemoteDiff | undefined, version: number): RemoteTree | undefined {
   try {
     if (!diff || typeof diff.token !== 'string' || !Array.isArray(diff.removed)) return undefined;
-    const changed = manifestFromEntries(diff.changed, 'The stored sync state');
+    const changed = version === STATE_VERSION ? manifestFromTuples(diff.changed) : manifestFromEntries(diff.changed, 'The stored sync state');
     const manifest = new Map(state);
     for (const p of diff.removed) manifest.delete(String(p));
     for (const [p, e] of changed) manifest.set(p, e);

@@ -216,9 +216,13 @@ export function manifestFromDocument(doc: unknown, what = 'The stored sync state
 function parseEntry(raw: unknown): Entry | string {
   if (!isRecord(raw)) return 'an entry is not an object';
   const { path: p, type, size, mode, mtimeMs, target, hash } = raw;
+  return checkedEntry(p, type, size, mode, mtimeMs, target, hash);
+}
+
+/** An entry from its fields as read from outside (a stored state, an agent's answer), or what is wrong with them. */
+export function checkedEntry(p: unknown, type: unknown, size: unknown, mode: unknown, mtimeMs: unknown, target: unknown, hash: unknown): Entry | string {
   if (typeof p !== 'string' || safePath(p) !== p) return `bad path ${JSON.stringify(p)}`;
   if (type !== 'file' && type !== 'dir' && type !== 'symlink') return `${p}: bad type`;
-  const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
   if (!whole(size) || !whole(mode) || mode > 0o7777 || !whole(mtimeMs)) return `${p}: bad size, mode or mtime`;
   if (type === 'symlink' ? typeof target !== 'string' : target !== undefined) return `${p}: bad target`;
   if (hash !== undefined && (type !== 'file' || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))) return `${p}: bad hash`;
@@ -227,6 +231,8 @@ function parseEntry(raw: unknown): Entry | string {
   if (typeof hash === 'string') e.hash = hash;
   return e;
 }
+
+const whole = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
