@@ -42,6 +42,8 @@ function lostAgent(opts: { env: string; agent: string[] }, cause: unknown): Runb
 
 export interface AgentSession {
   chan: FrameChannel;
+  /** Through the bash bridge to a warm agent, not an agent process of its own. */
+  bridged: boolean;
   /** Ends a conversation that went well: closes stdin and checks the agent's exit code (a bridge's is always 0: not waited for). */
   finish(): Promise<void>;
   /**
@@ -134,6 +136,7 @@ export function openAgent(deps: EnvDeps, opts: AgentOptions, command = ['node', 
   ended.catch(() => {});
   return {
     chan,
+    bridged: opts.bridged ?? false,
     exitCode: () => ended,
     async finish() {
       toAgent.end();

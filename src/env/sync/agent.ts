@@ -39,10 +39,23 @@ export type SyncRequest =
   | { op: 'cancel' }
   | { op: 'bye' };
 
+export interface Delta {
+  changed: Entry[];
+  removed: string[];
+}
+
 /** The answer to `manifest`: a token and the whole manifest (JSON) or the delta since the token asked about; or `cold`. */
-export type ManifestAnswer =
-  | { cold: true }
-  | ({ folder?: string } & ({ token?: string; manifest: string } | { token: string; delta: { changed: Entry[]; removed: string[] } }));
+export type ManifestAnswer = { cold: true } | ({ folder?: string } & ({ token?: string; manifest: string } | { token: string; delta: Delta }));
+
+/**
+ * Beside the answer to `receive`, `remove` and `rename`: the folder's changes
+ * since the token of the session's last manifest answer, the laptop's tree
+ * after the change without another request. Absent from an older agent's
+ * answer, or where the agent no longer has that token's changes.
+ */
+export interface TreeAfter {
+  tree?: { token: string; delta: Delta };
+}
 
 /**
  * Serves one session. `live` holds the folders' manifests: the sidecar's
@@ -54,6 +67,15 @@ export async function serveSync(chan: FrameChannel, root: string, live: LiveMani
   let unsubscribe: (() => void) | undefined;
   // A wait that ended on a change leaves its read of the next request running: that read is the next request.
   let pending: Promise<SyncRequest> | undefined;
+  /** The token of the last manifest answered: what the laptop holds. */
+  let held: string | undefined;
+  const treeAfter = async (): Promise<TreeAfter> => {
+    const tree = live.get(root);
+    if (!tree || held === undefined) return {};
+    const read = await tree.read(held);
+    live.release(root);
+    return read.delta ? { tree: { token: read.token, delta: read.delta } } : {};
+  };
   const nextRequest = () => {
     const next = pending ?? chan.nextJson<SyncRequest>();
     pending = undefined;
@@ -74,6 +96,7 @@ export async function serveSync(chan: FrameChannel, root: string, live: LiveMani
             tree ??= await live.open(root, req.previous ? manifestFromJson(req.previous) : undefined);
             const [read, folder] = await Promise.all([tree.read(req.since), folderIdentity(root)]);
             live.release(root);
+            held = read.token;
             await chan.sendJson(
               (read.manifest
                 ? { folder, token: read.token, manifest: manifestToJson(read.manifest) }
@@ -90,19 +113,19 @@ export async function serveSync(chan: FrameChannel, root: string, live: LiveMani
           case 'receive': {
             const result = await unpack(root, chan.receiveStream());
             live.get(root)?.touched(result.written.map((e) => e.path));
-            await chan.sendJson({ written: result.written.length, refused: result.refused });
+            await chan.sendJson({ written: result.written.length, refused: result.refused, ...(await treeAfter()) });
             break;
           }
           case 'remove': {
             const result = await removeEntries(root, req.paths);
             live.get(root)?.touched(result.removed);
-            await chan.sendJson(result);
+            await chan.sendJson({ ...result, ...(await treeAfter()) });
             break;
           }
           case 'rename':
             await rename(await resolveInside(root, req.from), await resolveInside(root, req.to, { createParents: true }));
             live.get(root)?.touched([req.from, req.to]);
-            await chan.sendJson({ ok: true });
+            await chan.sendJson({ ok: true, ...(await treeAfter()) });
             break;
           case 'watch': {
             const tree = live.get(root) ?? (await live.open(root, undefined));

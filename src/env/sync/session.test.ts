@@ -1,10 +1,10 @@
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { serveSync } from './agent.ts';
-import { frameChannel } from './frames.ts';
+import { FrameDecoder, FrameKind, encodeFrame, frameChannel } from './frames.ts';
 import { liveManifests, type LiveManifests } from './live-manifest.ts';
 import { endSync, syncOnce, type Direction, type RemoteTree, type SyncedFolders } from './session.ts';
 import type { Manifest } from './types.ts';
@@ -33,6 +33,31 @@ async function sync(local: string, remote: string, last: { state: Manifest; fold
   await endSync(chan);
   await agent;
   return report;
+}
+
+/** The real agent, the ops of the requests sent to it noted; `older`: its answers without the tree after a change, as an older agent's. */
+function tappedPair(remoteRoot: string, live: LiveManifests, opts: { older: boolean }) {
+  const up = new PassThrough();
+  const down = new PassThrough();
+  const ops: string[] = [];
+  const requests = new FrameDecoder();
+  up.on('data', (c: Buffer) => {
+    for (const f of requests.push(c)) if (f.kind === FrameKind.json) ops.push((JSON.parse(f.payload.toString()) as { op: string }).op);
+  });
+  const answers = new FrameDecoder();
+  const older = new Transform({
+    transform(c: Buffer, _e, done) {
+      const out = answers.push(c).map((f) => {
+        if (f.kind !== FrameKind.json) return encodeFrame(f.kind, f.payload);
+        const { tree: _tree, ...rest } = JSON.parse(f.payload.toString()) as Record<string, unknown>;
+        return encodeFrame(f.kind, Buffer.from(JSON.stringify(rest)));
+      });
+      done(null, Buffer.concat(out));
+    },
+  });
+  if (opts.older) older.pipe(down);
+  const agent = serveSync(frameChannel(up, opts.older ? older : down), remoteRoot, live);
+  return { chan: frameChannel(down, up), agent, ops };
 }
 
 const dirs = () => [mkdtempSync(join(tmpdir(), 'rb-local-')), mkdtempSync(join(tmpdir(), 'rb-remote-'))] as const;
@@ -159,5 +184,34 @@ describe('a sync session against the agent', () => {
     expect(report.uploaded).toBe(600);
     expect(tree(r)).toEqual(tree(l));
     expect(report.state.size).toBe(600);
+  });
+
+  it("takes the warm agent's tree after a change from the change's answer, and asks nothing where this sync changed nothing there", async () => {
+    const [l, r] = dirs();
+    for (const f of ['a', 'b']) writeFileSync(join(l, f), f);
+    const live = liveManifests();
+    let last = await sync(l, r, undefined, 'both', { live, held: undefined });
+    const noted = async (opts: { older: boolean }) => {
+      const p = tappedPair(r, live, opts);
+      const report = await syncOnce(p.chan, { localRoot: l, base: last.state, folders: last.folders, remote: last.remote, direction: 'both', dryRun: false, now: new Date() });
+      await endSync(p.chan);
+      await p.agent;
+      last = report;
+      return p.ops;
+    };
+    writeFileSync(join(l, 'a'), 'a2');
+    expect(await noted({ older: false })).toEqual(['manifest', 'receive', 'bye']);
+    writeFileSync(join(r, 'b'), 'b2');
+    expect(await noted({ older: false })).toEqual(['manifest', 'send', 'bye']);
+    // An older agent's answers carry no tree: the session asks for it.
+    writeFileSync(join(l, 'a'), 'a3');
+    expect(await noted({ older: true })).toEqual(['manifest', 'receive', 'manifest', 'bye']);
+    // Each time the laptop held the agent's tree as it was: the next sync finds nothing to do.
+    const again = await sync(l, r, last, 'both', { live, held: last.remote });
+    expect(again.actions).toEqual([]);
+    expect(again.remoteRead).toBe('changes');
+    expect(readFileSync(join(l, 'b'), 'utf8')).toBe('b2');
+    expect(readFileSync(join(r, 'a'), 'utf8')).toBe('a3');
+    live.close();
   });
 });

@@ -1,7 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { RunboxError } from '../../errors.ts';
-import type { ManifestAnswer, SyncRequest } from './agent.ts';
+import type { Delta, ManifestAnswer, SyncRequest, TreeAfter } from './agent.ts';
 import { pack, removeEntries, unpack, type Problem } from './archive.ts';
 import { decide } from './decide.ts';
 import type { FrameChannel } from './frames.ts';
@@ -144,12 +144,17 @@ async function remoteManifest(
   if ('cold' in answer) throw new RunboxError("the environment's sync agent would not read its folder");
   if ('delta' in answer) {
     if (!held) throw new RunboxError("the environment's sync agent sent changes to a tree this laptop does not hold");
-    const manifest = new Map(held.manifest);
-    for (const p of answer.delta.removed) manifest.delete(p);
-    for (const e of checkedEntries(answer.delta.changed)) manifest.set(e.path, e);
-    return { token: answer.token, manifest, read: 'changes', folder: answer.folder };
+    return { token: answer.token, manifest: withDelta(held, answer.delta), read: 'changes', folder: answer.folder };
   }
   return { token: answer.token, manifest: manifestFromJson(answer.manifest, "The manifest the environment's sync agent sent"), read, folder: answer.folder };
+}
+
+/** The tree held with the agent's changes since its token applied. */
+function withDelta(held: RemoteTree, delta: Delta): Manifest {
+  const manifest = new Map(held.manifest);
+  for (const p of delta.removed) manifest.delete(p);
+  for (const e of checkedEntries(delta.changed)) manifest.set(e.path, e);
+  return manifest;
 }
 
 /** Entries from the agent checked like a stored manifest's (paths inside the root, known types). */
@@ -204,13 +209,21 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   }
   // The local paths this sync changes: read again afterwards (the truth, not the plan).
   const touched: { path: string; deep: boolean }[] = deletes.local.map((p) => ({ path: p, deep: false }));
+  // The agent's tree after this session's changes there, where its last answer carried it (else it is asked for).
+  let changedThere = false;
+  let treeThere: TreeAfter['tree'];
+  const changeThere = <T extends TreeAfter>(answer: T): T => {
+    changedThere = true;
+    treeThere = answer.tree;
+    return answer;
+  };
   if (deletes.local.length > 0) {
     const r = await removeEntries(opts.localRoot, deletes.local);
     report.deletedLocal = r.removed.length;
     report.refused.push(...r.refused);
   }
   if (deletes.remote.length > 0) {
-    const r = await ask<{ removed: string[]; refused: Problem[] }>(chan, { op: 'remove', paths: deletes.remote });
+    const r = changeThere(await ask<{ removed: string[]; refused: Problem[] } & TreeAfter>(chan, { op: 'remove', paths: deletes.remote }));
     report.deletedRemote = r.removed.length;
     report.refused.push(...r.refused);
   }
@@ -221,7 +234,7 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     const stays = a.aside === 'local' ? a.remote : a.local;
     if (moved) {
       if (a.aside === 'local') await rename(await resolveInside(opts.localRoot, a.path), await resolveInside(opts.localRoot, a.keepAs, { createParents: true }));
-      else await ask(chan, { op: 'rename', from: a.path, to: a.keepAs });
+      else changeThere(await ask<TreeAfter>(chan, { op: 'rename', from: a.path, to: a.keepAs }));
       if (a.twoWay) copies[a.aside].push({ ...moved, path: a.keepAs });
     }
     if (stays) copies[a.aside === 'local' ? 'remote' : 'local'].push(stays);
@@ -240,8 +253,10 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     if (copies.local.length > 0) {
       const stream = pack(opts.localRoot, copies.local);
       await data.sendStream(counted(stream, copies.local, 'up', opts.onTransfer), { op: 'receive' } satisfies SyncRequest);
-      const answer = await data.nextJson<{ written: number; refused: Problem[]; error?: string }>();
+      const answer = await data.nextJson<{ written: number; refused: Problem[]; error?: string } & TreeAfter>();
       if (answer.error) throw new RunboxError(`the environment's sync agent failed: ${answer.error}`);
+      // Another agent process's tree is not the session's: that one is asked afterwards.
+      changeThere(xfer ? {} : answer);
       report.uploaded = answer.written;
       report.refused.push(...answer.refused, ...stream.skipped);
     }
@@ -264,13 +279,19 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
   }
   // The new base: what both sides now hold alike. Here only the paths this sync touched are read
   // again (a change made meanwhile elsewhere is found by the next sync); there the agent says what
-  // changed. With nothing to do, the manifests just read are that truth.
+  // changed, with its last answer or when asked (nothing, where this sync changed nothing there).
+  // With nothing to do, the manifests just read are that truth.
   let after: [Manifest, Manifest] = [local, remote];
   if (actions.length > 0) {
     opts.onLocalRead?.();
+    const since = held(remoteTree);
     const [fresh, there] = await Promise.all([
       readPaths(opts.localRoot, touched, { ignore, previous: local }),
-      remoteManifest(chan, held(remoteTree), remote, opts.prepare),
+      !changedThere
+        ? { token: remoteTree.token, manifest: remote }
+        : treeThere && since
+          ? { token: treeThere.token, manifest: withDelta(since, treeThere.delta) }
+          : remoteManifest(chan, since, remote, opts.prepare),
     ]);
     const here = new Map(local);
     patchManifest(here, touched, fresh);
@@ -311,6 +332,8 @@ function commonState(local: Manifest, remote: Manifest): Manifest {
   return state;
 }
 
-export async function endSync(chan: FrameChannel): Promise<void> {
+/** Says goodbye; `waitForAnswer: false` where nothing depends on the agent ending well (a bridge to a warm agent, which ends 0 whatever). */
+export async function endSync(chan: FrameChannel, opts: { waitForAnswer: boolean } = { waitForAnswer: true }): Promise<void> {
+  if (!opts.waitForAnswer) return chan.sendJson({ op: 'bye' } satisfies SyncRequest);
   await ask(chan, { op: 'bye' });
 }

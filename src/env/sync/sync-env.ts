@@ -95,7 +95,8 @@ async function talkToAgent(deps: EnvDeps, req: SyncEnvRequest, pod: string, prep
       now: deps.clock.now(),
       onTransfer: req.onTransfer,
     });
-    await endSync(agent.chan);
+    // A warm agent's last answer said all there is: its goodbye is not waited for.
+    await endSync(agent.chan, { waitForAnswer: !agent.bridged });
   } catch (err) {
     throw await agent.failed(err);
   }
