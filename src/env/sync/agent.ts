@@ -1,4 +1,5 @@
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { rename } from 'node:fs/promises';
 import { pack, removeEntries, unpack } from './archive.ts';
 import { changeFlag } from './change-flag.ts';
 import type { FrameChannel } from './frames.ts';
@@ -62,7 +63,7 @@ export interface TreeAfter {
  * server keeps them between sessions; an agent process has its own.
  */
 export async function serveSync(chan: FrameChannel, root: string, live: LiveManifests = liveManifests()): Promise<void> {
-  await mkdir(root, { recursive: true });
+  mkdirSync(root, { recursive: true });
   const changed = changeFlag();
   let unsubscribe: (() => void) | undefined;
   // A wait that ended on a change leaves its read of the next request running: that read is the next request.
@@ -94,7 +95,8 @@ export async function serveSync(chan: FrameChannel, root: string, live: LiveMani
               break;
             }
             tree ??= await live.open(root, req.previous ? manifestFromJson(req.previous) : undefined);
-            const [read, folder] = await Promise.all([tree.read(req.since), folderIdentity(root)]);
+            const read = await tree.read(req.since);
+            const folder = folderIdentity(root);
             live.release(root);
             held = read.token;
             await chan.sendJson(
@@ -123,7 +125,7 @@ export async function serveSync(chan: FrameChannel, root: string, live: LiveMani
             break;
           }
           case 'rename':
-            await rename(await resolveInside(root, req.from), await resolveInside(root, req.to, { createParents: true }));
+            await rename(resolveInside(root, req.from), resolveInside(root, req.to, { createParents: true }));
             live.get(root)?.touched([req.from, req.to]);
             await chan.sendJson({ ok: true, ...(await treeAfter()) });
             break;

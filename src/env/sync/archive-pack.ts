@@ -64,7 +64,7 @@ async function packAll(root: string, entries: readonly Entry[], p: Pack, skipped
 async function packOne(root: string, e: Entry, p: Pack): Promise<string | undefined> {
   if (safePath(e.path) !== e.path) return 'not a safe relative path';
   try {
-    const abs = await resolveInside(root, e.path);
+    const abs = resolveInside(root, e.path);
     switch (e.type) {
       case 'file':
         return await packFile(abs, e, p);

@@ -26,8 +26,8 @@ export async function removeEntries(root: string, paths: readonly string[]): Pro
       continue;
     }
     try {
-      const abs = await resolveInside(root, rel);
-      const st = await lstatOrNull(abs);
+      const abs = resolveInside(root, rel);
+      const st = lstatOrNull(abs);
       if (st?.isDirectory()) await rmdir(abs);
       else if (st !== null) await unlink(abs);
       removed.push(rel);

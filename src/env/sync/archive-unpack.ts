@@ -14,6 +14,10 @@
  *   a killed process, not a power loss.) The rename happens when the next
  *   entry starts, so that a `runbox.discard` marker (archive-format.ts) can
  *   still cancel it.
+ * - Metadata calls (lstat, mkdir, open, chmod, utimes, rename...) are
+ *   synchronous: they answer in microseconds, and a thread-pool round trip
+ *   each was most of the sidecar's CPU for an upload of one small file. Data
+ *   goes through the thread pool, so a slow disk never stalls the event loop.
  * - A symlink is created beside its place and renamed over whatever file or
  *   link is there; its target is data and may point anywhere.
  * - Directories get their mode and mtime after everything else is written.
@@ -21,7 +25,9 @@
  *   link; a directory replaces a file or link; a file or link is refused where
  *   a directory stands (deleting trees is removeEntries' job, not unpack's).
  */
-import { chmod, lutimes, mkdir, open, rename, rm, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import { chmodSync, closeSync, fchmodSync, fdatasync, futimesSync, lutimesSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, write } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { extract as tarExtract, type ExtractEvents } from 'tar-stream';
@@ -66,7 +72,7 @@ export async function unpack(root: string, tar: Readable, opts: UnpackOptions = 
   tar.pipe(ex);
   const u = new Unpacker(path.resolve(root), opts);
   try {
-    await mkdir(root, { recursive: true });
+    mkdirSync(root, { recursive: true });
     for await (const entry of { [Symbol.asyncIterator]: () => it }) await u.take(entry);
     await u.commitPending();
     await u.finishDirs();
@@ -145,57 +151,57 @@ class Unpacker {
   }
 
   private async file(t: TarEntry, entry: Entry): Promise<void> {
-    const abs = await resolveInside(this.root, entry.path, { createParents: true });
-    if ((await lstatOrNull(abs))?.isDirectory()) return this.refuse(t, entry.path, 'a directory is in the way');
+    const abs = resolveInside(this.root, entry.path, { createParents: true });
+    if (lstatOrNull(abs)?.isDirectory()) return this.refuse(t, entry.path, 'a directory is in the way');
     const tmp = this.tempBeside(abs);
-    const fh = await open(tmp, 'wx', 0o600);
+    const fd = openSync(tmp, 'wx', 0o600);
     try {
       let size = 0;
       let unsynced = 0;
       for await (const chunk of t as AsyncIterable<Buffer>) {
-        await writeAll(fh, chunk);
+        await writeAll(fd, chunk);
         size += chunk.length;
         unsynced += chunk.length;
         // Dirty pages count against the container's memory limit, and cgroup v1 does not throttle
         // writers per container: flushing as we go keeps a big file from getting the agent OOM-killed.
         if (unsynced >= FLUSH_EVERY) {
-          await fh.datasync();
+          await fdatasyncAsync(fd);
           unsynced = 0;
         }
       }
       if (size !== entry.size) throw new Error(`${entry.path}: got ${size} bytes of ${entry.size}`);
-      await fh.chmod(entry.mode);
+      fchmodSync(fd, entry.mode);
       const when = new Date(entry.mtimeMs);
-      await fh.utimes(when, when);
+      futimesSync(fd, when, when);
     } catch (err) {
-      await fh.close();
+      closeSync(fd);
       await this.removeTemp(tmp);
       throw err;
     }
-    await fh.close();
+    closeSync(fd);
     this.pending = { tmp, abs, entry };
   }
 
   private async dir(t: TarEntry, entry: Entry): Promise<void> {
     await drain(t);
-    const abs = await resolveInside(this.root, entry.path, { createParents: true });
-    const st = await lstatOrNull(abs);
-    if (st !== null && !st.isDirectory()) await unlink(abs);
-    if (st === null || !st.isDirectory()) await mkdir(abs, { mode: 0o755 });
+    const abs = resolveInside(this.root, entry.path, { createParents: true });
+    const st = lstatOrNull(abs);
+    if (st !== null && !st.isDirectory()) unlinkSync(abs);
+    if (st === null || !st.isDirectory()) mkdirSync(abs, { mode: 0o755 });
     this.dirs.push({ abs, entry });
   }
 
   private async symlink(t: TarEntry, entry: Entry): Promise<void> {
     await drain(t);
     if (entry.target === '' || entry.target?.includes('\0')) return this.refuse(t, entry.path, 'empty or invalid link target');
-    const abs = await resolveInside(this.root, entry.path, { createParents: true });
-    if ((await lstatOrNull(abs))?.isDirectory()) return this.refuse(t, entry.path, 'a directory is in the way');
+    const abs = resolveInside(this.root, entry.path, { createParents: true });
+    if (lstatOrNull(abs)?.isDirectory()) return this.refuse(t, entry.path, 'a directory is in the way');
     const tmp = this.tempBeside(abs);
     try {
-      await symlink(entry.target ?? '', tmp);
+      symlinkSync(entry.target ?? '', tmp);
       const when = new Date(entry.mtimeMs);
-      await lutimes(tmp, when, when);
-      await rename(tmp, abs);
+      lutimesSync(tmp, when, when);
+      renameSync(tmp, abs);
       this.temps.delete(tmp);
     } catch (err) {
       await this.removeTemp(tmp);
@@ -210,7 +216,7 @@ class Unpacker {
     if (p === undefined) return;
     this.pending = undefined;
     try {
-      await rename(p.tmp, p.abs);
+      renameSync(p.tmp, p.abs);
       this.temps.delete(p.tmp);
     } catch (err) {
       await this.removeTemp(p.tmp);
@@ -236,14 +242,14 @@ class Unpacker {
   /** Directory modes and mtimes, now that nothing more is written into them. */
   async finishDirs(): Promise<void> {
     for (const { abs, entry } of this.dirs) {
-      const st = await lstatOrNull(abs);
+      const st = lstatOrNull(abs);
       if (st === null || !st.isDirectory()) {
         this.refused.push({ path: entry.path, why: 'no longer a directory at the end' });
         continue;
       }
-      await chmod(abs, entry.mode);
+      chmodSync(abs, entry.mode);
       const when = new Date(entry.mtimeMs);
-      await lutimes(abs, when, when);
+      lutimesSync(abs, when, when);
       this.done(entry);
     }
   }
@@ -282,9 +288,9 @@ async function drain(t: TarEntry): Promise<void> {
 
 const FLUSH_EVERY = 16 * 1024 * 1024;
 
-async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-    off += bytesWritten;
-  }
+const writeAsync = promisify(write);
+const fdatasyncAsync = promisify(fdatasync);
+
+async function writeAll(fd: number, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length; ) off += (await writeAsync(fd, chunk, off, chunk.length - off)).bytesWritten;
 }

@@ -191,7 +191,9 @@ export async function startLiveManifest(root: string, opts: { previous?: Manifes
 
   return {
     async read(since) {
-      // An event queued before the request came is delivered in the same turn of the loop: take it first.
+      // An event queued before the request came (a write just done in this process, whose answer
+      // brought the request) is delivered at the loop's next poll: let one pass first.
+      await new Promise((r) => setImmediate(r));
       await new Promise((r) => setImmediate(r));
       if (whole || dirty.size > DIRTY_MAX) await walkAll(gen === 0 ? opts.previous : undefined);
       else if (dirty.size > 0) await refresh();

@@ -18,7 +18,7 @@
  *   tree (the manifest itself aside).
  */
 import { createHash } from 'node:crypto';
-import { constants, lstatSync, readdirSync, readlinkSync, unlinkSync, type Stats } from 'node:fs';
+import { constants, lstatSync, readdirSync, readlinkSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunboxError } from '../../errors.ts';
@@ -390,8 +390,8 @@ export function patchManifest(m: Manifest, paths: { path: string; deep: boolean 
  * clone checked out afresh) is another folder, and its last synced state
  * must not make its emptiness look like deletions to carry over.
  */
-export async function folderIdentity(root: string): Promise<string> {
-  const st = await stat(root, { bigint: true });
+export function folderIdentity(root: string): string {
+  const st = statSync(root, { bigint: true });
   return `${st.ino}:${st.birthtimeNs}`;
 }
 

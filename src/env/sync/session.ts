@@ -172,7 +172,8 @@ export interface LocalSide {
 export async function readLocalSide(root: string, base: Manifest | undefined, onRead?: () => void): Promise<LocalSide> {
   const ignore = await readIgnoreRules(root);
   onRead?.();
-  const [manifest, folder] = await Promise.all([readManifest(root, { ignore, previous: base }), folderIdentity(root)]);
+  const manifest = await readManifest(root, { ignore, previous: base });
+  const folder = folderIdentity(root);
   return { ignore, manifest, folder };
 }
 
@@ -233,7 +234,7 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
     const moved = a.aside === 'local' ? a.local : a.remote;
     const stays = a.aside === 'local' ? a.remote : a.local;
     if (moved) {
-      if (a.aside === 'local') await rename(await resolveInside(opts.localRoot, a.path), await resolveInside(opts.localRoot, a.keepAs, { createParents: true }));
+      if (a.aside === 'local') await rename(resolveInside(opts.localRoot, a.path), resolveInside(opts.localRoot, a.keepAs, { createParents: true }));
       else changeThere(await ask<TreeAfter>(chan, { op: 'rename', from: a.path, to: a.keepAs }));
       if (a.twoWay) copies[a.aside].push({ ...moved, path: a.keepAs });
     }
