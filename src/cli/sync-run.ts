@@ -80,7 +80,7 @@ export async function syncWithState(ctx: CliContext, deps: EnvDeps, req: SyncCli
       onTransfer: transferMeter((text) => meter.meter(text)),
     });
     cache.write({ pod });
-    if (!req.dryRun) state.write({ state: report.state, remote: report.remote, folders: report.folders });
+    if (!req.dryRun) state.write({ state: report.state, remote: report.remote, folders: report.folders, remoteDiff: report.remoteDiff });
     return report;
   } finally {
     await meter.close();
@@ -112,7 +112,7 @@ export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCl
     { name: req.name, localRoot, remotePath: req.remotePath, direction: req.direction, last: lastSync(state), anyOwner: req.anyOwner, wakeTimeoutMs: req.wakeTimeoutMs, sidecar },
     {
       synced(report) {
-        state.write({ state: report.state, remote: report.remote, folders: report.folders });
+        state.write({ state: report.state, remote: report.remote, folders: report.folders, remoteDiff: report.remoteDiff });
         totals.rounds += 1;
         totals.uploaded += report.uploaded;
         totals.downloaded += report.downloaded;

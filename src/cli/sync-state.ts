@@ -21,6 +21,8 @@ export interface StoredSync {
   remote: RemoteTree | undefined;
   /** The two folders the state was synced between (absent in state from an older runbox). */
   folders: SyncedFolders | undefined;
+  /** The remote tree's entries that differ from the state, where the caller found them already (else they are looked for). */
+  remoteDiff?: Entry[] | undefined;
 }
 
 /** As stored: entries as tuples (sync-state-format.ts), or objects in version 1. */
@@ -71,11 +73,12 @@ export class SyncState {
   write(synced: StoredSync): void {
     mkdirSync(join(this.file, '..'), { recursive: true });
     const tmp = `${this.file}.tmp-${createHash('sha1').update(String(Math.random())).digest('hex').slice(0, 8)}`;
+    const remote = synced.remote && (synced.remoteDiff ? { token: synced.remote.token, changed: synced.remoteDiff.map(entryTuple), removed: [] } : diffFrom(synced.state, synced.remote));
     const doc: StateDocument = {
       version: STATE_VERSION,
       entries: Array.from(synced.state.values(), entryTuple),
       ...(synced.folders && { folders: synced.folders }),
-      ...(synced.remote && { remote: diffFrom(synced.state, synced.remote) }),
+      ...(remote && { remote }),
     };
     writeFileSync(tmp, JSON.stringify(doc));
     renameSync(tmp, this.file);
@@ -84,11 +87,14 @@ export class SyncState {
 
 function diffFrom(state: Manifest, remote: RemoteTree): RemoteDiff {
   const changed: EntryTuple[] = [];
+  let shared = 0;
   for (const [p, e] of remote.manifest) {
     const s = state.get(p);
-    if (!s || !sameStat(s, e)) changed.push(entryTuple(e));
+    if (s !== undefined) shared += 1;
+    if (s !== e && (s === undefined || !sameStat(s, e))) changed.push(entryTuple(e));
   }
-  const removed = [...state.keys()].filter((p) => !remote.manifest.has(p));
+  // The state is what both sides hold alike, so every path of it is usually there: no second pass.
+  const removed = shared === state.size ? [] : [...state.keys()].filter((p) => !remote.manifest.has(p));
   return { token: remote.token, changed, removed };
 }
 

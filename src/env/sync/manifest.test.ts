@@ -134,6 +134,18 @@ describe('readManifest', () => {
     expect(m.get('src')).toMatchObject({ type: 'dir', size: 0 });
   });
 
+  it('gives back the previous entry itself (its hash too) where the stat did not move, a new one where it did', async () => {
+    await put({ 'same.txt': 'same', 'moved.txt': 'old', 'src/kept.ts': 'k' }, T);
+    const first = await readManifest(root, { ignore: nothing });
+    const previous = new Map([...first].map(([p, e]) => [p, e.type === 'file' ? { ...e, hash: sha(p) } : { ...e }]));
+    await put({ 'moved.txt': 'new!' }, T + 5000);
+    const again = await readManifest(root, { ignore: nothing, previous });
+    expect(again.get('same.txt')).toBe(previous.get('same.txt'));
+    expect(again.get('src')).toBe(previous.get('src'));
+    expect(again.get('src/kept.ts')).toBe(previous.get('src/kept.ts'));
+    expect(again.get('moved.txt')).toEqual({ path: 'moved.txt', type: 'file', size: 4, mode: previous.get('moved.txt')?.mode, mtimeMs: T + 5000 });
+  });
+
   it('records size, permission bits and whole-millisecond mtime', async () => {
     await put({ 'run.sh': 'echo hi\n' }, T + 0.75);
     await chmod(path.join(root, 'run.sh'), 0o4755);

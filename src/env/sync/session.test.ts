@@ -196,6 +196,10 @@ describe('a sync session against the agent', () => {
       const report = await syncOnce(p.chan, { localRoot: l, base: last.state, folders: last.folders, remote: last.remote, direction: 'both', dryRun: false, now: new Date() });
       await endSync(p.chan);
       await p.agent;
+      // What the laptop stores: the state, and the remote tree as its difference from it.
+      const rebuilt = new Map(report.state);
+      for (const e of report.remoteDiff ?? []) rebuilt.set(e.path, e);
+      expect(rebuilt).toEqual(report.remote?.manifest);
       last = report;
       return p.ops;
     };

@@ -6,7 +6,7 @@ import { pack, removeEntries, unpack, type Problem } from './archive.ts';
 import { decide } from './decide.ts';
 import type { FrameChannel } from './frames.ts';
 import { readIgnoreRules, type IgnoreFn } from './ignore-rules.ts';
-import { folderIdentity, manifestFromEntries, manifestFromJson, manifestToJson, patchManifest, readManifest, readPaths, sameContent } from './manifest.ts';
+import { folderIdentity, manifestFromEntries, manifestFromJson, manifestToJson, patchManifest, readManifest, readPaths, sameContent, sameStat } from './manifest.ts';
 import { resolveInside } from './safe-path.ts';
 import type { Action, Entry, Manifest, Side } from './types.ts';
 
@@ -29,6 +29,8 @@ export interface SyncReport {
   actions: Action[];
   /** The state to compare against next time (stored by the caller). */
   state: Manifest;
+  /** The entries of `remote`'s tree that differ from `state` (every path of the state is in that tree): how the caller stores it. */
+  remoteDiff?: Entry[] | undefined;
   /** The environment's tree as the agent last told it, for a delta next time (stored by the caller). */
   remote: RemoteTree | undefined;
   /** How the environment's side was read: walked there now, its whole (watched) manifest sent, or only what changed since the last sync. */
@@ -294,12 +296,12 @@ export async function syncOnce(chan: FrameChannel, opts: SyncOptions): Promise<S
           ? { token: treeThere.token, manifest: withDelta(since, treeThere.delta) }
           : remoteManifest(chan, since, remote, opts.prepare),
     ]);
-    const here = new Map(local);
-    patchManifest(here, touched, fresh);
-    after = [here, there.manifest];
+    // This sync's own read of the laptop's side: patched in place.
+    patchManifest(local, touched, fresh);
+    after = [local, there.manifest];
     report.remote = held(there);
   }
-  report.state = commonState(...after);
+  ({ state: report.state, remoteDiff: report.remoteDiff } = commonState(...after));
   return report;
 }
 
@@ -323,14 +325,28 @@ function sameFolders(was: SyncedFolders | undefined, now: SyncedFolders, base: M
   return why === undefined;
 }
 
-/** The entries both sides hold alike, with a content hash where either side had one. */
-function commonState(local: Manifest, remote: Manifest): Manifest {
+/**
+ * The entries both sides hold alike, with a content hash where either side
+ * had one; and, found on the way, the remote entries that differ from them.
+ */
+function commonState(local: Manifest, remote: Manifest): { state: Manifest; remoteDiff: Entry[] } {
   const state: Manifest = new Map();
+  const remoteDiff: Entry[] = [];
+  let shared = 0;
   for (const [path, entry] of local) {
     const other = remote.get(path);
-    if (other && sameContent(entry, other)) state.set(path, entry.hash || !other.hash ? entry : { ...entry, hash: other.hash });
+    if (other === undefined) continue;
+    shared += 1;
+    if (!sameContent(entry, other)) {
+      remoteDiff.push(other);
+      continue;
+    }
+    const kept = entry.hash || !other.hash ? entry : { ...entry, hash: other.hash };
+    state.set(path, kept);
+    if (!sameStat(kept, other)) remoteDiff.push(other);
   }
-  return state;
+  if (shared < remote.size) for (const [path, other] of remote) if (!local.has(path)) remoteDiff.push(other);
+  return { state, remoteDiff };
 }
 
 /** Says goodbye; `waitForAnswer: false` where nothing depends on the agent ending well (a bridge to a warm agent, which ends 0 whatever). */
