@@ -65,13 +65,22 @@ export function decide(base: Manifest | undefined, local: Manifest, remote: Mani
   // Only paths changed on a side lead to an action: they alone are sorted (a re-sync of a large
   // tree changes a handful), in tree order, so that a directory's conflict comes before its children.
   const changed: string[] = [];
-  const look = (p: string) => {
-    const be = b.get(p);
-    if (change(be, local.get(p)) !== 'same' || change(be, remote.get(p)) !== 'same') changed.push(p);
+  // How many base paths each side still has: where that is all of a side, it has no path the base
+  // lacks, and is not scanned again for one.
+  let inLocal = 0;
+  let inRemote = 0;
+  const look = (p: string, be: Entry | undefined, le: Entry | undefined, re: Entry | undefined) => {
+    if (change(be, le) !== 'same' || change(be, re) !== 'same') changed.push(p);
   };
-  for (const p of b.keys()) look(p);
-  for (const p of local.keys()) if (!b.has(p)) look(p);
-  for (const p of remote.keys()) if (!b.has(p) && !local.has(p)) look(p);
+  for (const [p, be] of b) {
+    const le = local.get(p);
+    const re = remote.get(p);
+    if (le !== undefined) inLocal += 1;
+    if (re !== undefined) inRemote += 1;
+    look(p, be, le, re);
+  }
+  if (inLocal < local.size) for (const [p, le] of local) if (!b.has(p)) look(p, undefined, le, remote.get(p));
+  if (inRemote < remote.size) for (const [p, re] of remote) if (!b.has(p) && !local.has(p)) look(p, undefined, undefined, re);
   const paths = sortPaths(changed);
   const changedUnder: Record<Side, Set<string>> = { local: changedAncestors(b, local, paths), remote: changedAncestors(b, remote, paths) };
   let names: Set<string> | undefined; // every name in use, for the conflict copies' names: built at the first conflict
