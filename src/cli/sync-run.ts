@@ -125,7 +125,7 @@ export async function watchWithState(ctx: CliContext, deps: EnvDeps, req: SyncCl
         meter = makeProgress(ctx.io, { quiet: true });
         if (!changed && announced) return;
         if (out.json) {
-          const { state: _state, remote: _remote, folders: _folders, actions: _actions, ...rest } = report;
+          const { state: _state, remoteDiff: _remoteDiff, remote: _remote, folders: _folders, actions: _actions, ...rest } = report;
           ctx.io.stdout.write(`${JSON.stringify({ time: deps.clock.now().toISOString(), ...rest })}\n`);
         } else {
           ctx.io.stderr.write(`${syncSummary(report, out.where)}\n`);

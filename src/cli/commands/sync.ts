@@ -44,7 +44,7 @@ export function syncCommand(ctx: CliContext): Command {
       const report = await syncWithState(ctx, deps, req);
       await ctx.progress?.close();
       if (outputFormat(o) === 'json') {
-        const { state: _state, remote: _remote, folders: _folders, actions, ...rest } = report;
+        const { state: _state, remoteDiff: _remoteDiff, remote: _remote, folders: _folders, actions, ...rest } = report;
         ctx.io.stdout.write(`${JSON.stringify({ ...rest, ...(o.dryRun ? { actions } : {}) }, null, 2)}\n`);
       } else if (o.dryRun) {
         for (const a of report.actions) {
