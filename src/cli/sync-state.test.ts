@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -64,5 +64,58 @@ describe('the stored sync state', () => {
       expect(new SyncState(cache, 'key', (m) => warnings.push(m)).read(), JSON.stringify(bad)).toBeUndefined();
       expect(warnings).toEqual([expect.stringContaining('could not be read')]);
     }
+  });
+
+  it('logs what a sync changed instead of writing every entry again, and reads the log back', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rb-state-log-'));
+    const many = Array.from({ length: 400 }, (_, i) => file(`f${i}`));
+    new SyncState(cache, 'key', () => {}).write({ state: manifest(...many), remote: undefined, folders: { local: '1:2', remote: '3:4' } });
+    const s = new SyncState(cache, 'key', () => {});
+    const read = s.read()!;
+    // A sync keeps the entries it did not touch: the same objects.
+    const next = new Map(read.state);
+    next.set('f1', file('f1', 2000));
+    next.delete('f2');
+    next.set('new', file('new'));
+    const remote = { token: 't.9', manifest: new Map([...next, ['only-there', file('only-there')]]) };
+    s.write({ state: next, remote, folders: { local: '1:2', remote: '3:4' } });
+    const files = readdirSync(join(cache, 'sync')).sort();
+    expect(files).toHaveLength(2);
+    const [whole, log] = files.map((f) => readFileSync(join(cache, 'sync', f), 'utf8'));
+    expect(JSON.parse(whole!).entries).toHaveLength(400);
+    expect(JSON.parse(log!)).toMatchObject({ set: [['f1', 'file', 1, 0o644, 2000], ['new', 'file', 1, 0o644, 1000]], unset: ['f2'] });
+    expect(new SyncState(cache, 'key', () => {}).read()).toEqual({ state: next, remote, folders: { local: '1:2', remote: '3:4' } });
+  });
+
+  it('reads the log up to a line cut short (a crash while writing it), and ignores the lines of a file written whole since', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rb-state-torn-'));
+    const s = new SyncState(cache, 'key', () => {});
+    s.write({ state: manifest(file('a'), file('b')), remote: undefined, folders: undefined });
+    const first = s.read()!.state;
+    const second = new Map(first).set('c', file('c'));
+    s.write({ state: second, remote: undefined, folders: undefined });
+    const logFile = readdirSync(join(cache, 'sync')).find((f) => f.endsWith('.log'))!;
+    appendFileSync(join(cache, 'sync', logFile), '{"id":"cut sh');
+    expect(new SyncState(cache, 'key', () => {}).read()?.state).toEqual(second);
+    // A whole file written since (by another runbox, which then lost the race to remove the log): the old lines are not its own.
+    const oldLines = readFileSync(join(cache, 'sync', logFile), 'utf8');
+    new SyncState(cache, 'key', () => {}).write({ state: manifest(file('z')), remote: undefined, folders: undefined });
+    writeFileSync(join(cache, 'sync', logFile), oldLines);
+    expect(new SyncState(cache, 'key', () => {}).read()?.state).toEqual(manifest(file('z')));
+  });
+
+  it('writes the file whole again once the log holds more than a quarter of it (at least 64 entries)', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'rb-state-compact-'));
+    const s = new SyncState(cache, 'key', () => {});
+    s.write({ state: manifest(...Array.from({ length: 100 }, (_, i) => file(`f${i}`))), remote: undefined, folders: undefined });
+    let state = s.read()!.state;
+    for (let round = 1; round <= 3; round++) {
+      state = new Map(state);
+      for (let i = 0; i < 30; i++) state.set(`f${i}`, file(`f${i}`, 1000 + round));
+      s.write({ state, remote: undefined, folders: undefined });
+    }
+    // 30 and 60 entries were logged; 90 is over 64: the third write was whole.
+    expect(readdirSync(join(cache, 'sync'))).toHaveLength(1);
+    expect(new SyncState(cache, 'key', () => {}).read()?.state).toEqual(state);
   });
 });
