@@ -98,15 +98,21 @@ function bridge(ends: BridgeEnds, root: string, opts: { pipes: boolean }) {
   return { child, exited: once(child, 'exit'), bash: child.pid!, chan: frameChannel(fromBridge, toBridge), hangUp: () => toBridge.end() };
 }
 
+/** A bridge to a server of this test, welcomed, for a folder `remote` to sync with `local` (which holds my_file). */
+async function welcomedBridge(opts: { pipes: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), 'rb-bridge-'));
+  const [local, remote] = [mkdtempSync(join(dir, 'l')), mkdtempSync(join(dir, 'r'))];
+  writeFileSync(join(local, 'my_file'), 'hello');
+  const { ends } = await serverIn(dir);
+  const b = bridge(ends, remote, opts);
+  await b.chan.sendJson({ agent: ['sync', remote] });
+  expect(await b.chan.nextJson()).toEqual(AGENT_WELCOME);
+  return { b, local, remote };
+}
+
 describe('the bash bridge to the warm agents', () => {
   it('is served on its own pipes, with no process copying the bytes, and ends with the session', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-bridge-direct-'));
-    const [local, remote] = [mkdtempSync(join(dir, 'l')), mkdtempSync(join(dir, 'r'))];
-    writeFileSync(join(local, 'my_file'), 'hello');
-    const { ends } = await serverIn(dir);
-    const b = bridge(ends, remote, { pipes: true });
-    await b.chan.sendJson({ agent: ['sync', remote] });
-    expect(await b.chan.nextJson()).toEqual(AGENT_WELCOME);
+    const { b, local, remote } = await welcomedBridge({ pipes: true });
     expect(childrenOf(b.bash)).toEqual([]);
     const report = await syncOnce(b.chan, { localRoot: local, base: undefined, direction: 'both', dryRun: false, now: new Date() });
     await endSync(b.chan);
@@ -118,13 +124,7 @@ describe('the bash bridge to the warm agents', () => {
   });
 
   it('copies through the other port where the server cannot open its stdin and stdout (not pipes)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-bridge-copied-'));
-    const [local, remote] = [mkdtempSync(join(dir, 'l')), mkdtempSync(join(dir, 'r'))];
-    writeFileSync(join(local, 'my_file'), 'hello');
-    const { ends } = await serverIn(dir);
-    const b = bridge(ends, remote, { pipes: false });
-    await b.chan.sendJson({ agent: ['sync', remote] });
-    expect(await b.chan.nextJson()).toEqual(AGENT_WELCOME);
+    const { b, local } = await welcomedBridge({ pipes: false });
     expect(childrenOf(b.bash).map(commandOf)).toEqual(['cat', 'cat']);
     const report = await syncOnce(b.chan, { localRoot: local, base: undefined, direction: 'both', dryRun: false, now: new Date() });
     await endSync(b.chan);
@@ -134,11 +134,7 @@ describe('the bash bridge to the warm agents', () => {
   });
 
   it('ends when its caller goes away without a goodbye', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rb-bridge-gone-'));
-    const { ends } = await serverIn(dir);
-    const b = bridge(ends, mkdtempSync(join(dir, 'r')), { pipes: true });
-    await b.chan.sendJson({ agent: ['sync', join(dir, 'r')] });
-    expect(await b.chan.nextJson()).toEqual(AGENT_WELCOME);
+    const { b } = await welcomedBridge({ pipes: true });
     b.hangUp();
     expect(await b.exited).toEqual([0, null]);
   });
