@@ -73,4 +73,18 @@ describe('dozeEnv', () => {
     expect('failed' in r && r.failed.message).toMatch(/CPU quota stayed 12500/);
     expect(resizes()).toEqual([worker('25m', '128Mi'), worker('125m', '128Mi')]);
   });
+
+  it('starts from the recorded allocation where an earlier attempt left the pod shrunk', async () => {
+    patches.length = 0;
+    const shrunk: Pod = { metadata: { name: 'myrb-1' }, spec: { containers: [{ name: 'worker', resources: { limits: { cpu: '25m', memory: '32Mi' } } }] } };
+    const recorded: Deployment = { metadata: { name: 'myrb', namespace: 'team-a', annotations: { 'runbox.dev/resources': '{"cpu":"125m","memory":"128Mi"}' } } };
+    const target = { namespace: 'team-a', pod: 'myrb-1', ip: '10.0.0.1' };
+    const busy: SidecarStatus = { busy: 1, commands: ['make'], agents: [] };
+    expect(await dozeEnv(kube, sidecar([busy]), { dep: recorded, pod: shrunk, target, why: 'idle', now: new Date(0), status: idle(100 * MiB) })).toEqual({ done: false, busy });
+    expect(resizes().at(-1)).toEqual(worker('125m', '128Mi'));
+    expect(await dozeEnv(kube, sidecar([true]), { dep: recorded, pod: shrunk, target, why: 'idle', now: new Date(0), status: idle(MiB) })).toEqual({
+      done: true,
+      detail: 'worker CPU 125m -> 25m, memory 128Mi -> 32Mi (1 MiB in use)',
+    });
+  });
 });

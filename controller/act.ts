@@ -68,8 +68,10 @@ export async function dozeEnv(
 ): Promise<Outcome> {
   const name = req.dep.metadata?.name ?? '';
   const podName = req.pod.metadata?.name ?? '';
-  const limits = (workerOf(req.pod.spec?.containers)?.resources?.limits ?? {}) as Resources;
-  const before = { cpu: limits.cpu, memory: limits.memory };
+  // The environment's size is the recorded one, not the pod's: an earlier attempt that failed after
+  // its resize (the annotation not written) left the pod shrunk, and the next one must neither report
+  // "25m -> 25m" nor give back 25m.
+  const before: Resources = recordedAllocation(req.dep).resources;
   let memory = before.memory && req.status?.memory ? dozeMemory({ limit: before.memory, sidecarLimit: SIDECAR_RESOURCES.memory, usage: req.status.memory, floor: DOZE_MEMORY_MIN }) : undefined;
   const shrink = async (to: Resources): Promise<true | SidecarStatus | NotApplied | Error> => {
     if (to.cpu !== before.cpu || to.memory !== before.memory) await resizeIn(kube, podName, { [WORKER]: to });
